@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers on the default socket: install docker.io and
+# iptables when dockerd is absent, start dockerd when it is not running, wait.
+source "$(dirname "$0")/lib.sh"
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  log "installing docker.io and iptables"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq docker.io iptables debootstrap >/dev/null
+fi
+command -v debootstrap >/dev/null 2>&1 || apt-get install -y -qq debootstrap >/dev/null
+
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  # The node runs many processes that watch files; the VM default of 128 is too low.
+  sysctl -qw fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=1048576 || true
+  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { tail -n 50 /var/log/dockerd.log >&2; log "dockerd did not start"; exit 1; }
+fi
+log "docker $(docker version --format '{{.Server.Version}}') is up"

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// clientIdentity is one kubeconfig the agent writes for a component.
+type clientIdentity struct {
+	file       string
+	commonName string
+	org        string
+	server     string
+}
+
+var componentIdentities = []clientIdentity{
+	{"controller-manager.conf", "system:kube-controller-manager", "", localAPI()},
+	{"scheduler.conf", "system:kube-scheduler", "", localAPI()},
+	{"kubelet.conf", "system:node:" + nodeName, "system:nodes", localAPI()},
+	{"kube-proxy.conf", "system:kube-proxy", "", localAPI()},
+}
+
+func localAPI() string { return fmt.Sprintf("https://127.0.0.1:%d", apiPort) }
+func fixedAPI() string { return fmt.Sprintf("https://%s:%d", fixedIP, apiPort) }
+
+// credentials hold what the readiness server hands out.
+type credentials struct {
+	ca          []byte
+	admin       keyPair
+	adminConfig []byte
+}
+
+// generateCredentials creates a new cluster CA and every certificate, key and
+// kubeconfig signed by it, replacing any previous ones.
+func generateCredentials(extraSANs []string) (*credentials, error) {
+	ca, err := newCA("kubernetes")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeKeyPair(pkiDir, "ca", ca.pem); err != nil {
+		return nil, err
+	}
+	dnsNames, ips := apiServerSANs(extraSANs)
+	issued := map[string]certSpec{
+		"apiserver":                {commonName: "kube-apiserver", dnsNames: dnsNames, ips: ips, server: true},
+		"apiserver-kubelet-client": {commonName: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"}},
+		"admin":                    {commonName: "kubernetes-admin", orgs: []string{"system:masters"}},
+	}
+	pairs := map[string]keyPair{}
+	for name, spec := range issued {
+		kp, err := ca.issue(spec)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeKeyPair(pkiDir, name, kp); err != nil {
+			return nil, err
+		}
+		pairs[name] = kp
+	}
+	saKey, saPub, err := serviceAccountKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFile(filepath.Join(pkiDir, "sa.key"), saKey, 0o600); err != nil {
+		return nil, err
+	}
+	if err := writeFile(filepath.Join(pkiDir, "sa.pub"), saPub, 0o644); err != nil {
+		return nil, err
+	}
+	for _, id := range componentIdentities {
+		spec := certSpec{commonName: id.commonName}
+		if id.org != "" {
+			spec.orgs = []string{id.org}
+		}
+		kp, err := ca.issue(spec)
+		if err != nil {
+			return nil, err
+		}
+		conf := kubeconfig(id.server, ca.pem.cert, kp, id.commonName)
+		if err := writeFile(filepath.Join(kubeDir, id.file), conf, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	admin := kubeconfig(fixedAPI(), ca.pem.cert, pairs["admin"], "kubernetes-admin")
+	if err := writeFile(adminConfPath, admin, 0o600); err != nil {
+		return nil, err
+	}
+	return &credentials{ca: ca.pem.cert, admin: pairs["admin"], adminConfig: admin}, nil
+}
+
+// apiServerSANs lists the names the API serving certificate is valid for.
+func apiServerSANs(extra []string) ([]string, []net.IP) {
+	dnsNames := []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+		"kubernetes.default.svc." + clusterDomain, nodeName}
+	ips := []net.IP{net.ParseIP(fixedIP), net.ParseIP("127.0.0.1"), net.ParseIP(kubernetesSvc)}
+	if host, err := os.Hostname(); err == nil {
+		dnsNames = append(dnsNames, host)
+	}
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if ipNet, ok := a.(*net.IPNet); ok && !ipNet.IP.IsLoopback() && !ipNet.IP.Equal(net.ParseIP(fixedIP)) {
+				ips = append(ips, ipNet.IP)
+			}
+		}
+	}
+	for _, name := range extra {
+		name = strings.TrimSpace(name)
+		if ip := net.ParseIP(name); ip != nil {
+			ips = append(ips, ip)
+		} else if name != "" {
+			dnsNames = append(dnsNames, name)
+		}
+	}
+	return dnsNames, ips
+}
+
+func kubeconfig(server string, caPEM []byte, client keyPair, user string) []byte {
+	b64 := base64.StdEncoding.EncodeToString
+	return []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: kind
+  cluster:
+    server: %s
+    certificate-authority-data: %s
+users:
+- name: %s
+  user:
+    client-certificate-data: %s
+    client-key-data: %s
+contexts:
+- name: kind
+  context:
+    cluster: kind
+    user: %s
+current-context: kind
+preferences: {}
+`, server, b64(caPEM), user, b64(client.cert), b64(client.key), user))
+}

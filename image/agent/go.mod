@@ -1,0 +1,3 @@
+module kind-action/image/agent
+
+go 1.22

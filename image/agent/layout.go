@@ -1,0 +1,40 @@
+package main
+
+import "time"
+
+// Fixed names and addresses baked into the cluster configuration.
+const (
+	nodeName       = "kind-control-plane"
+	fixedIP        = "172.30.99.1"
+	apiPort        = 8443
+	readyPort      = 10080
+	dockerTCPPort  = 2375
+	serviceCIDR    = "10.96.0.0/12"
+	kubernetesSvc  = "10.96.0.1"
+	dnsServiceIP   = "10.96.0.10"
+	podCIDR        = "10.244.0.0/16"
+	nodePodCIDR    = "10.244.0.0/24"
+	clusterDomain  = "cluster.local"
+	pauseImage     = "registry.k8s.io/pause:3.10.1"
+	corednsImageNS = "registry.k8s.io/coredns/coredns"
+)
+
+// Paths inside the node.
+const (
+	binDir         = "/kind/bin"
+	hookDir        = "/kind/hooks"
+	storeSeedDir   = "/kind/store-seed"
+	pkiDir         = "/etc/kubernetes/pki"
+	kubeDir        = "/etc/kubernetes"
+	etcdDataDir    = "/var/lib/etcd"
+	volumeDir      = "/var/lib/docker"
+	containerdDir  = "/var/lib/docker/containerd"
+	dockerDataDir  = "/var/lib/docker/engine"
+	containerdSock = "/run/containerd/containerd.sock"
+	dockerSock     = "/var/run/docker.sock"
+	registrySecret = "/run/secrets/registry"
+	adminConfPath  = "/etc/kubernetes/admin.conf"
+)
+
+// stopBudget bounds the whole shutdown so `docker stop` (10 s) never kills us.
+const stopBudget = 8 * time.Second

@@ -1,0 +1,32 @@
+// Command kind-agent is the supervisor and readiness server of the kind-action
+// node image. "kind-agent bootstrap" bakes a cluster into the image; with no
+// argument it starts the baked cluster with fresh credentials.
+package main
+
+import (
+	"fmt"
+	"log"
+	"os"
+)
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("[agent] ")
+	mode := "run"
+	if len(os.Args) > 1 {
+		mode = os.Args[1]
+	}
+	var err error
+	switch mode {
+	case "run":
+		err = run()
+	case "bootstrap":
+		err = bootstrap()
+	default:
+		err = fmt.Errorf("unknown subcommand %q (want bootstrap or none)", mode)
+	}
+	if err != nil {
+		log.Printf("error: %v", err)
+		os.Exit(1)
+	}
+}

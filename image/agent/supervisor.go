@@ -1,0 +1,156 @@
+package main
+
+import (
+	"log"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// component describes one long-running process of the node.
+type component struct {
+	name   string
+	path   string
+	args   []string
+	env    []string
+	health func() error // nil: running counts as healthy
+}
+
+// process is the supervised instance of a component.
+type process struct {
+	component
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	state    string
+	restarts int
+	exited   chan struct{} // replaced at every (re)start, closed when that run ends
+}
+
+// supervisor starts components, restarts them with backoff and stops them in
+// reverse order.
+type supervisor struct {
+	mu       sync.Mutex
+	procs    []*process
+	stopping bool
+}
+
+func (s *supervisor) start(c component) *process {
+	p := &process{component: c, state: "starting"}
+	s.mu.Lock()
+	s.procs = append(s.procs, p)
+	s.mu.Unlock()
+	go s.keepRunning(p)
+	return p
+}
+
+func (s *supervisor) isStopping() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopping
+}
+
+func (s *supervisor) keepRunning(p *process) {
+	backoff := time.Second
+	for {
+		began := time.Now()
+		err := p.runOnce(s)
+		if s.isStopping() {
+			p.setState("stopped")
+			return
+		}
+		if time.Since(began) > 30*time.Second {
+			backoff = time.Second
+		}
+		log.Printf("%s exited (%v); restarting in %s", p.name, err, backoff)
+		p.setState("restarting")
+		time.Sleep(backoff)
+		if s.isStopping() {
+			p.setState("stopped")
+			return
+		}
+		p.mu.Lock()
+		p.restarts++
+		p.mu.Unlock()
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+// runOnce starts the process in its own process group (so tini -g signals
+// only the agent) and waits for it.
+func (p *process) runOnce(s *supervisor) error {
+	cmd := exec.Command(p.path, p.args...)
+	cmd.Env = append(baseEnv(), p.env...)
+	out := newPrefixWriter(p.name)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = time.Second // children that keep our pipes open must not block Wait
+	exited := make(chan struct{})
+	s.mu.Lock() // no start after stop began
+	if s.stopping {
+		s.mu.Unlock()
+		return nil
+	}
+	err := cmd.Start()
+	p.mu.Lock()
+	p.cmd, p.exited = cmd, exited
+	if err == nil {
+		p.state = "running"
+	}
+	p.mu.Unlock()
+	s.mu.Unlock()
+	if err != nil {
+		close(exited)
+		return err
+	}
+	err = cmd.Wait()
+	out.flush()
+	close(exited)
+	return err
+}
+
+func (p *process) setState(state string) {
+	p.mu.Lock()
+	p.state = state
+	p.mu.Unlock()
+}
+
+func (p *process) snapshot() (state string, restarts int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state, p.restarts
+}
+
+// stopAll signals components newest first; each gets a share of the budget
+// before it is killed.
+func (s *supervisor) stopAll(budget time.Duration) {
+	s.mu.Lock()
+	s.stopping = true
+	procs := append([]*process(nil), s.procs...)
+	s.mu.Unlock()
+	deadline := time.Now().Add(budget)
+	for i := len(procs) - 1; i >= 0; i-- {
+		p := procs[i]
+		wait := min(time.Until(deadline)/time.Duration(i+1)*2, time.Until(deadline))
+		p.stop(wait)
+	}
+}
+
+func (p *process) stop(wait time.Duration) {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	p.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	pgid := cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(max(wait, 100*time.Millisecond)):
+		log.Printf("%s did not stop in %s; killing", p.name, wait.Round(time.Millisecond))
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-exited
+	}
+	p.setState("stopped")
+}

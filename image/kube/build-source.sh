@@ -1,0 +1,338 @@
+#!/usr/bin/env bash
+# Build every binary the node image needs from Go modules (the `source` kube
+# source), caching the results on disk.
+#
+#   image/kube/build-source.sh [K8S_VERSION]     e.g. 1.35.4, v1.35.4 or 1.35
+#
+# Output: ${KIND_ACTION_CACHE:-/var/cache/kind-action}/kube/<version>/bin/<binary>
+#         ${KIND_ACTION_CACHE:-/var/cache/kind-action}/kube/<version>/versions.txt
+# The bin directory is printed as the last line of stdout; progress goes to stderr.
+#
+# Every component (kubernetes, etcd, coredns, cni-plugins) is cached on its own
+# under kube/components/<name>-v<version>/, so Kubernetes versions that share an
+# etcd, CoreDNS or CNI version reuse the build. Each directory is built under a
+# temporary name, stamped, then renamed: a directory without its stamp is never
+# used.
+#
+# Exit codes: 0 ok, 1 build failure, 2 bad input.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.sh
+source "${SCRIPT_DIR}/versions.sh"
+
+STAMP_NAME=".complete"
+
+log() { printf '[build-source %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+usage_error() { printf 'build-source: %s\n' "$*" >&2; exit 2; }
+
+supported_versions() {
+  local v out=""
+  for v in $(printf '%s\n' "${KUBE_MINOR_TO_VERSION[@]}" | sort -V); do
+    out+="${out:+, }${v}"
+  done
+  printf '%s' "${out}"
+}
+
+# resolve_version INPUT -> full version (no leading v) on stdout
+resolve_version() {
+  local input="${1#v}"
+  if [[ -n "${KUBE_MINOR_TO_VERSION[${input}]+x}" ]]; then
+    printf '%s' "${KUBE_MINOR_TO_VERSION[${input}]}"
+    return 0
+  fi
+  local v
+  for v in "${KUBE_MINOR_TO_VERSION[@]}"; do
+    if [[ "${v}" == "${input}" ]]; then
+      printf '%s' "${v}"
+      return 0
+    fi
+  done
+  return 1
+}
+
+setup_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    if [[ -x /usr/local/go/bin/go ]]; then
+      PATH="${PATH}:/usr/local/go/bin"
+    else
+      die "go not found on PATH or at /usr/local/go/bin/go"
+    fi
+  fi
+  export CGO_ENABLED=0 GOOS=linux GOARCH=amd64
+  export GOFLAGS="-mod=mod -buildvcs=false"
+  export GOTOOLCHAIN=local
+  GO_VERSION="$(go env GOVERSION)"
+}
+
+# is_complete DIR BINARY... : stamp present and every binary executable
+is_complete() {
+  local dir="$1" b
+  shift
+  [[ -f "${dir}/${STAMP_NAME}" ]] || return 1
+  for b in "$@"; do
+    [[ -x "${dir}/bin/${b}" ]] || return 1
+  done
+}
+
+TMP_DIRS=()
+cleanup() {
+  local d
+  for d in "${TMP_DIRS[@]+"${TMP_DIRS[@]}"}"; do
+    [[ -d "${d}" ]] && rm -rf -- "${d}"
+  done
+}
+trap cleanup EXIT
+
+# publish TMP FINAL : stamp TMP and move it to FINAL atomically
+publish() {
+  local tmp="$1" final="$2"
+  date -u +%Y-%m-%dT%H:%M:%SZ >"${tmp}/${STAMP_NAME}"
+  if [[ -e "${final}" ]]; then
+    rm -rf -- "${final}"
+  fi
+  mv -T -- "${tmp}" "${final}"
+}
+
+# write_gomod DIR MODULE GO_DIRECTIVE GODEBUG_LINE : start a wrapper go.mod
+write_gomod() {
+  local dir="$1" module="$2" go_directive="$3" godebug_line="$4"
+  mkdir -p "${dir}"
+  rm -f "${dir}/go.mod" "${dir}/go.sum"
+  {
+    printf 'module %s\n\ngo %s\n' "${module}" "${go_directive}"
+    if [[ -n "${godebug_line}" ]]; then
+      printf '\n%s\n' "${godebug_line}"
+    fi
+  } >"${dir}/go.mod"
+}
+
+# module_gomod MODULE@VERSION -> path of the downloaded go.mod
+module_gomod() {
+  local json
+  json="$(go mod download -json "$1")" || die "go mod download $1 failed"
+  sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"${json}"
+}
+
+# go_directive GOMOD -> value of its `go` line
+go_directive() { sed -n 's/^go \([0-9.]*\)$/\1/p' "$1" | head -n1; }
+
+# go_build WORKDIR OUTDIR LDFLAGS PACKAGE...
+go_build() {
+  local workdir="$1" outdir="$2" ldflags="$3"
+  shift 3
+  mkdir -p "${outdir}"
+  (cd "${workdir}" && go build -trimpath -ldflags "-s -w ${ldflags}" -o "${outdir}/" "$@") >&2
+}
+
+# build_component NAME VERSION BUILDER BINARY... : cached component build
+build_component() {
+  local name="$1" version="$2" builder="$3"
+  shift 3
+  local final="${COMPONENTS_DIR}/${name}-v${version}"
+  if is_complete "${final}" "$@"; then
+    log "${name} v${version}: cached (${final})"
+    return 0
+  fi
+  local tmp start
+  tmp="$(mktemp -d "${COMPONENTS_DIR}/.${name}-v${version}.XXXXXX")"
+  TMP_DIRS+=("${tmp}")
+  start="$(date +%s)"
+  log "${name} v${version}: building"
+  "${builder}" "${version}" "${tmp}/bin" "${WORK_DIR}/${name}-v${version}"
+  local b
+  for b in "$@"; do
+    [[ -x "${tmp}/bin/${b}" ]] || die "${name} v${version}: ${b} was not produced"
+  done
+  publish "${tmp}" "${final}"
+  log "${name} v${version}: built in $(($(date +%s) - start))s"
+}
+
+build_kubernetes() {
+  local version="$1" out="$2" work="$3"
+  local kmod
+  kmod="$(module_gomod "k8s.io/kubernetes@v${version}")"
+  [[ -f "${kmod}" ]] || die "no go.mod for k8s.io/kubernetes@v${version}"
+  local minor="${version#*.}" staging_version
+  minor="${minor%%.*}"
+  staging_version="v0.${version#*.}"
+
+  write_gomod "${work}" "kind-action.local/kube-build" "$(go_directive "${kmod}")" \
+    "$(grep -m1 '^godebug ' "${kmod}" || true)"
+  # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them
+  # with ./staging paths; a dependency's replaces are ignored, so pin each one
+  # to its published version here.
+  local staging
+  staging="$(sed -n 's/^[[:space:]]*\(k8s\.io\/[a-z0-9-]*\) v0\.0\.0$/\1/p' "${kmod}")"
+  [[ -n "${staging}" ]] || die "no staging modules found in ${kmod}"
+  {
+    printf '\nrequire k8s.io/kubernetes v%s\n\nreplace (\n' "${version}"
+    local m
+    for m in ${staging}; do
+      printf '\t%s => %s %s\n' "${m}" "${m}" "${staging_version}"
+    done
+    printf ')\n'
+  } >>"${work}/go.mod"
+
+  local build_date
+  build_date="$(sed -n 's/.*"Time": *"\([^"]*\)".*/\1/p' "${kmod%.mod}.info" 2>/dev/null || true)"
+  [[ -n "${build_date}" ]] || build_date="1970-01-01T00:00:00Z"
+  local ldflags="" pkg key val
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    for key in gitVersion gitMajor gitMinor gitTreeState buildDate; do
+      case "${key}" in
+        gitVersion) val="v${version}" ;;
+        gitMajor) val="${version%%.*}" ;;
+        gitMinor) val="${minor}" ;;
+        gitTreeState) val="clean" ;;
+        buildDate) val="${build_date}" ;;
+      esac
+      ldflags+=" -X ${pkg}.${key}=${val}"
+    done
+  done
+
+  local pkgs=() b
+  for b in "${KUBE_BINARIES[@]}"; do
+    pkgs+=("k8s.io/kubernetes/cmd/${b}")
+  done
+  go_build "${work}" "${out}" "${ldflags}" "${pkgs[@]}"
+}
+
+build_etcd() {
+  local version="$1" out="$2" work="$3"
+  local smod
+  smod="$(module_gomod "go.etcd.io/etcd/server/v3@v${version}")"
+  write_gomod "${work}" "kind-action.local/etcd-build" "$(go_directive "${smod}")" ""
+  {
+    printf '\nrequire (\n'
+    local m
+    for m in server/v3 etcdctl/v3 api/v3 client/pkg/v3 client/v3 pkg/v3; do
+      printf '\tgo.etcd.io/etcd/%s v%s\n' "${m}" "${version}"
+    done
+    printf ')\n'
+  } >>"${work}/go.mod"
+  # The etcd server command is a two-line main around etcdmain.
+  mkdir -p "${work}/cmd/etcd"
+  cat >"${work}/cmd/etcd/main.go" <<'GO'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() {
+	etcdmain.Main(os.Args)
+}
+GO
+  local ldflags="-X go.etcd.io/etcd/api/v3/version.GitSHA=v${version}"
+  go_build "${work}" "${out}" "${ldflags}" ./cmd/etcd go.etcd.io/etcd/etcdctl/v3
+  if [[ -x "${out}/v3" ]]; then
+    mv -- "${out}/v3" "${out}/etcdctl"
+  fi
+}
+
+build_coredns() {
+  local version="$1" out="$2" work="$3"
+  local cmod
+  cmod="$(module_gomod "github.com/coredns/coredns@v${version}")"
+  write_gomod "${work}" "kind-action.local/coredns-build" "$(go_directive "${cmod}")" ""
+  printf '\nrequire github.com/coredns/coredns v%s\n' "${version}" >>"${work}/go.mod"
+  go_build "${work}" "${out}" "-X github.com/coredns/coredns/coremain.GitCommit=v${version}" \
+    github.com/coredns/coredns
+}
+
+build_cni_plugins() {
+  local version="$1" out="$2" work="$3"
+  local pmod
+  pmod="$(module_gomod "github.com/containernetworking/plugins@v${version}")"
+  write_gomod "${work}" "kind-action.local/cni-build" "$(go_directive "${pmod}")" ""
+  printf '\nrequire github.com/containernetworking/plugins v%s\n' "${version}" >>"${work}/go.mod"
+  local base=github.com/containernetworking/plugins
+  go_build "${work}" "${out}" "-X ${base}/pkg/utils/buildversion.BuildVersion=v${version}" \
+    "${base}/plugins/main/bridge" "${base}/plugins/ipam/host-local" \
+    "${base}/plugins/main/loopback" "${base}/plugins/meta/portmap"
+}
+
+# link_bins SRC_DIR DEST_DIR BINARY...
+link_bins() {
+  local src="$1" dest="$2" b
+  shift 2
+  for b in "$@"; do
+    cp -l -- "${src}/bin/${b}" "${dest}/${b}" 2>/dev/null || cp -- "${src}/bin/${b}" "${dest}/${b}"
+  done
+}
+
+main() {
+  if (($# > 1)); then
+    usage_error "usage: build-source.sh [K8S_VERSION] (supported: $(supported_versions))"
+  fi
+  local requested="${1:-${KUBE_DEFAULT_VERSION}}" version
+  if ! version="$(resolve_version "${requested}")"; then
+    usage_error "unsupported Kubernetes version '${requested}'; supported: $(supported_versions) (or their minors)"
+  fi
+  local etcd_v="${KUBE_ETCD_VERSION[${version}]}"
+  local coredns_v="${KUBE_COREDNS_VERSION[${version}]}"
+  local cni_v="${KUBE_CNI_PLUGINS_VERSION[${version}]}"
+
+  local cache="${KIND_ACTION_CACHE:-/var/cache/kind-action}"
+  local root="${cache}/kube"
+  local final="${root}/${version}"
+  local all_bins=("${KUBE_BINARIES[@]}" "${ETCD_BINARIES[@]}" "${COREDNS_BINARIES[@]}" "${CNI_PLUGINS_BINARIES[@]}")
+
+  if is_complete "${final}" "${all_bins[@]}"; then
+    log "kubernetes v${version}: cached"
+    printf '%s\n' "${final}/bin"
+    return 0
+  fi
+
+  COMPONENTS_DIR="${root}/components"
+  WORK_DIR="${root}/work"
+  mkdir -p "${COMPONENTS_DIR}" "${WORK_DIR}"
+  # One build at a time per cache: concurrent runs wait, then find the cache warm.
+  exec 9>"${root}/.lock"
+  if ! flock -n 9; then
+    log "waiting for another build holding ${root}/.lock"
+    flock 9
+  fi
+  if is_complete "${final}" "${all_bins[@]}"; then
+    log "kubernetes v${version}: cached"
+    printf '%s\n' "${final}/bin"
+    return 0
+  fi
+
+  setup_go
+  local start
+  start="$(date +%s)"
+  log "building Kubernetes v${version} (etcd v${etcd_v}, CoreDNS v${coredns_v}, CNI plugins v${cni_v}) with ${GO_VERSION}"
+
+  build_component kubernetes "${version}" build_kubernetes "${KUBE_BINARIES[@]}"
+  build_component etcd "${etcd_v}" build_etcd "${ETCD_BINARIES[@]}"
+  build_component coredns "${coredns_v}" build_coredns "${COREDNS_BINARIES[@]}"
+  build_component cni-plugins "${cni_v}" build_cni_plugins "${CNI_PLUGINS_BINARIES[@]}"
+
+  local tmp
+  tmp="$(mktemp -d "${root}/.${version}.XXXXXX")"
+  TMP_DIRS+=("${tmp}")
+  mkdir -p "${tmp}/bin"
+  link_bins "${COMPONENTS_DIR}/kubernetes-v${version}" "${tmp}/bin" "${KUBE_BINARIES[@]}"
+  link_bins "${COMPONENTS_DIR}/etcd-v${etcd_v}" "${tmp}/bin" "${ETCD_BINARIES[@]}"
+  link_bins "${COMPONENTS_DIR}/coredns-v${coredns_v}" "${tmp}/bin" "${COREDNS_BINARIES[@]}"
+  link_bins "${COMPONENTS_DIR}/cni-plugins-v${cni_v}" "${tmp}/bin" "${CNI_PLUGINS_BINARIES[@]}"
+  cat >"${tmp}/versions.txt" <<EOF
+kubernetes=${version}
+etcd=${etcd_v}
+coredns=${coredns_v}
+cni-plugins=${cni_v}
+go=${GO_VERSION}
+goos=${GOOS}
+goarch=${GOARCH}
+EOF
+  publish "${tmp}" "${final}"
+  log "kubernetes v${version}: done in $(($(date +%s) - start))s"
+  printf '%s\n' "${final}/bin"
+}
+
+main "$@"

@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Pinned versions of everything the node image runs, for the `source` build
+# (image/kube/build-source.sh). Sourced, not executed.
+#
+# Each Kubernetes release is paired with the etcd and CoreDNS versions its
+# kubeadm defaults to (cmd/kubeadm/app/constants: DefaultEtcdVersion,
+# CoreDNSVersion) and with one CNI plugins release.
+
+KUBE_DEFAULT_VERSION="1.35.4"
+
+# minor -> full patch version
+declare -A KUBE_MINOR_TO_VERSION=(
+  ["1.35"]="1.35.4"
+  ["1.34"]="1.34.4"
+)
+
+# Kubernetes version -> etcd (go.etcd.io/etcd/server/v3, go.etcd.io/etcd/etcdctl/v3)
+declare -A KUBE_ETCD_VERSION=(
+  ["1.35.4"]="3.6.6"
+  ["1.34.4"]="3.6.5"
+)
+
+# Kubernetes version -> CoreDNS (github.com/coredns/coredns)
+declare -A KUBE_COREDNS_VERSION=(
+  ["1.35.4"]="1.13.1"
+  ["1.34.4"]="1.12.1"
+)
+
+# Kubernetes version -> CNI plugins (github.com/containernetworking/plugins)
+declare -A KUBE_CNI_PLUGINS_VERSION=(
+  ["1.35.4"]="1.9.1"
+  ["1.34.4"]="1.9.1"
+)
+
+# Binaries each component contributes to <cache>/kube/<version>/bin.
+KUBE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl kubeadm)
+ETCD_BINARIES=(etcd etcdctl)
+COREDNS_BINARIES=(coredns)
+CNI_PLUGINS_BINARIES=(bridge host-local loopback portmap)

@@ -1,0 +1,109 @@
+import { down } from '../core/cluster/down.js';
+import { exportKubeconfig } from '../core/cluster/kubeconfig.js';
+import { PrivilegeMemo } from '../core/cluster/privilege.js';
+import { status } from '../core/cluster/status.js';
+import { up } from '../core/cluster/up.js';
+import { waitForUrl } from '../core/cluster/wait-url.js';
+import { UsageError } from '../core/errors.js';
+import { resolveNodeImage } from '../core/image/resolve.js';
+import { kubeconfigPath, optionalName, type RawUp, upInputs, waitInputs } from './inputs.js';
+import { printJson, printStatus, printUp } from './output.js';
+import type { Session } from './session.js';
+
+export async function upCommand(s: Session, raw: RawUp): Promise<void> {
+  const inputs = upInputs(raw, s.env);
+  if (inputs.listenAddress !== '127.0.0.1' && inputs.listenAddress !== '::1') {
+    s.log.warn(
+      `--listen-address ${inputs.listenAddress}: the node's Docker API (root on the node) and Kubernetes API will be reachable from other machines`,
+    );
+  }
+  const docker = await s.docker();
+  const result = await up(
+    docker,
+    {
+      name: inputs.name,
+      resolveImage: (signal) =>
+        resolveNodeImage(
+          docker,
+          { ...(inputs.image ? { image: inputs.image } : {}), k8sVersion: inputs.k8sVersion },
+          s.log,
+          signal,
+        ),
+      timeoutMs: inputs.timeoutMs,
+      kubeconfigPath: inputs.kubeconfigPath,
+      mergeKubeconfig: true,
+      publish: inputs.publish,
+      listenAddress: inputs.listenAddress,
+      env: { ...s.env.registry, ...extraSans(docker.endpoint) },
+      privilege: inputs.privilege,
+      memo: PrivilegeMemo.inDir(s.env.stateDir),
+      retainOnFailure: inputs.retain,
+      signal: s.signal,
+    },
+    s.log,
+  );
+  if (inputs.json) printJson(result);
+  else printUp(result);
+}
+
+function extraSans(ep: { kind: string; host?: string }): Record<string, string> {
+  return ep.kind === 'tcp' && ep.host ? { KIND_EXTRA_SANS: ep.host } : {};
+}
+
+export async function waitCommand(
+  s: Session,
+  raw: {
+    url: string;
+    apiServer?: string;
+    name: string;
+    timeout: string;
+    kubeconfig?: string;
+    json?: boolean;
+  },
+): Promise<void> {
+  const inputs = waitInputs(raw, s.env);
+  const result = await waitForUrl({ ...inputs, signal: s.signal }, s.log);
+  if (inputs.json) printJson(result);
+  else
+    process.stdout.write(
+      `ready in ${result.readySeconds.toFixed(1)}s${result.kubeconfig ? `; kubeconfig: ${result.kubeconfig}` : ''}\n`,
+    );
+}
+
+export async function kubeconfigCommand(
+  s: Session,
+  raw: { name: string; kubeconfig?: string },
+): Promise<void> {
+  const name = optionalName(raw.name) ?? 'kind';
+  const path = kubeconfigPath(raw.kubeconfig, name, s.env);
+  process.stdout.write(`${await exportKubeconfig(await s.docker(), name, path)}\n`);
+}
+
+export async function downCommand(
+  s: Session,
+  raw: { name?: string; all?: boolean; json?: boolean },
+): Promise<void> {
+  if (raw.all && raw.name !== undefined) throw new UsageError('down: give --name or --all, not both');
+  const name = raw.all ? undefined : (optionalName(raw.name) ?? 'kind');
+  const result = await down(await s.docker(), name, s.log);
+  if (raw.json) printJson(result);
+}
+
+export async function statusCommand(s: Session, raw: { name?: string; json?: boolean }): Promise<void> {
+  const list = await status(await s.docker(), optionalName(raw.name));
+  if (raw.json) printJson(list);
+  else printStatus(list);
+}
+
+export async function logsCommand(s: Session, raw: { name: string; tail: string }): Promise<void> {
+  const name = optionalName(raw.name) ?? 'kind';
+  const tail = raw.tail === 'all' ? 'all' : Number(raw.tail);
+  if (tail !== 'all' && !(Number.isInteger(tail) && tail > 0)) {
+    throw new UsageError(`--tail: "${raw.tail}" is not a positive number or "all"`);
+  }
+  const docker = await s.docker();
+  const { findNodes } = await import('../core/cluster/find.js');
+  const node = (await findNodes(docker, name))[0];
+  if (!node) throw new UsageError(`no cluster named "${name}" (see: kind-action status)`);
+  process.stdout.write(await docker.logs(node.Id, tail));
+}

@@ -1,0 +1,145 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { type PortMapping, parsePublish } from '../core/cluster/ports.js';
+import type { PrivilegeChoice } from '../core/cluster/privilege.js';
+import { parseDuration } from '../core/duration.js';
+import { UsageError } from '../core/errors.js';
+import { validateImageRef } from '../core/image/reference.js';
+import { resolveKubernetesVersion } from '../core/image/versions.js';
+import { truncate, validateClusterName } from '../core/names.js';
+
+/** Environment the CLI reads, once, at the edge. */
+export interface CliEnv {
+  home: string;
+  cacheDir: string;
+  stateDir: string;
+  debug: boolean;
+  registry: Record<string, string>;
+}
+
+export function readEnv(env: NodeJS.ProcessEnv): CliEnv {
+  const home = env.HOME || homedir();
+  const xdgCache = env.XDG_CACHE_HOME || join(home, '.cache');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const registry: Record<string, string> = {};
+  for (const key of ['REGISTRY', 'REGISTRY_USER', 'REGISTRY_PASSWORD'] as const) {
+    const value = env[key];
+    if (value) registry[key] = value;
+  }
+  return {
+    home,
+    cacheDir: env.KIND_ACTION_CACHE || (isRoot ? '/var/cache/kind-action' : join(xdgCache, 'kind-action')),
+    stateDir: join(xdgCache, 'kind-action'),
+    debug: env.KIND_ACTION_DEBUG === '1' || env.RUNNER_DEBUG === '1',
+    registry,
+  };
+}
+
+export interface RawUp {
+  name: string;
+  image?: string;
+  k8sVersion?: string;
+  timeout: string;
+  kubeconfig?: string;
+  publish: string[];
+  listenAddress: string;
+  privilegedMode: string;
+  retain?: boolean;
+  json?: boolean;
+}
+
+export interface UpInputs {
+  name: string;
+  image: string | undefined;
+  k8sVersion: string;
+  timeoutMs: number;
+  kubeconfigPath: string;
+  publish: PortMapping[];
+  listenAddress: string;
+  privilege: PrivilegeChoice;
+  retain: boolean;
+  json: boolean;
+}
+
+export function upInputs(raw: RawUp, env: CliEnv): UpInputs {
+  const name = validateClusterName(raw.name);
+  const listenAddress = parseListen(raw.listenAddress);
+  return {
+    name,
+    image: raw.image === undefined ? undefined : validateImageRef(raw.image),
+    k8sVersion: resolveKubernetesVersion(raw.k8sVersion),
+    timeoutMs: parseDuration(raw.timeout, '--timeout'),
+    kubeconfigPath: kubeconfigPath(raw.kubeconfig, name, env),
+    publish: raw.publish.map((p) => parsePublish(p, listenAddress)),
+    listenAddress,
+    privilege: parsePrivilege(raw.privilegedMode),
+    retain: raw.retain === true,
+    json: raw.json === true,
+  };
+}
+
+export function kubeconfigPath(given: string | undefined, name: string, env: CliEnv): string {
+  if (given === undefined) return join(env.home, '.kube', `kind-action-${name}.yaml`);
+  if (given.trim() === '' || given.includes('\n') || given.includes('\0')) {
+    throw new UsageError(`--kubeconfig: "${truncate(given)}" is not a usable file path`);
+  }
+  return isAbsolute(given) ? given : resolve(given);
+}
+
+function parseListen(value: string): string {
+  if (!/^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/.test(value)) {
+    throw new UsageError(`--listen-address: "${truncate(value)}" is not an IP address`);
+  }
+  return value;
+}
+
+function parsePrivilege(value: string): PrivilegeChoice {
+  if (value === 'auto' || value === 'privileged' || value === 'fallback') return value;
+  throw new UsageError(`--privileged-mode: "${truncate(value)}" is not one of auto, privileged, fallback`);
+}
+
+export interface WaitInputs {
+  url: string;
+  apiServer: string;
+  name: string;
+  timeoutMs: number;
+  kubeconfigPath: string | undefined;
+  json: boolean;
+}
+
+export function waitInputs(
+  raw: {
+    url: string;
+    apiServer?: string;
+    name: string;
+    timeout: string;
+    kubeconfig?: string;
+    json?: boolean;
+  },
+  env: CliEnv,
+): WaitInputs {
+  let url: URL;
+  try {
+    url = new URL(raw.url);
+  } catch {
+    throw new UsageError(`--url: "${truncate(raw.url)}" is not a URL (e.g. http://kind:10080)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--url: "${truncate(raw.url)}" must start with http:// or https://`);
+  }
+  const name = validateClusterName(raw.name);
+  const base = url.origin;
+  return {
+    url: base,
+    apiServer:
+      raw.apiServer ?? `https://${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:8443`,
+    name,
+    timeoutMs: parseDuration(raw.timeout, '--timeout'),
+    kubeconfigPath: raw.kubeconfig === undefined ? undefined : kubeconfigPath(raw.kubeconfig, name, env),
+    json: raw.json === true,
+  };
+}
+
+export function optionalName(name: string | undefined): string | undefined {
+  return name === undefined ? undefined : validateClusterName(name);
+}

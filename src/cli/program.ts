@@ -1,0 +1,122 @@
+import { Command, CommanderError, Option } from 'commander';
+import { errorMessage, KindActionError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import {
+  downCommand,
+  kubeconfigCommand,
+  logsCommand,
+  statusCommand,
+  upCommand,
+  waitCommand,
+} from './commands.js';
+import { readEnv } from './inputs.js';
+import { createSession, type Session, trapSignals } from './session.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function buildProgram(session: () => Session): Command {
+  const program = new Command('kind-action')
+    .description('A throwaway single-node Kubernetes cluster for CI, ready in seconds.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError('(run kind-action --help for usage)');
+
+  program
+    .command('up')
+    .description('start a cluster and wait until it is ready')
+    .option('--name <name>', 'cluster name (a DNS label)', 'kind')
+    .option('--image <ref>', 'node image to run (default: the baked image for --k8s-version)')
+    .option('--k8s-version <x.y>', 'Kubernetes version of the node image')
+    .option('--timeout <duration>', 'how long to wait for readiness', '180s')
+    .option('--kubeconfig <path>', 'where to write the kubeconfig (merged if the file exists)')
+    .option('--publish <[ip:]hostport:nodeport>', 'publish a node port on the host (repeatable)', collect, [])
+    .option('--listen-address <ip>', 'host address the node ports bind to', '127.0.0.1')
+    .addOption(
+      new Option('--privileged-mode <mode>', 'how to grant privileges')
+        .choices(['auto', 'privileged', 'fallback'])
+        .default('auto'),
+    )
+    .option('--retain', 'keep the node container if it fails to become ready')
+    .option('--json', 'print the result as one JSON object')
+    .action((opts) => upCommand(session(), opts));
+
+  program
+    .command('wait')
+    .description('wait for a node started elsewhere (e.g. a CI service) through its readiness URL')
+    .requiredOption('--url <url>', 'readiness base URL, e.g. http://kind:10080')
+    .option(
+      '--api-server <url>',
+      'API server URL to put in the kubeconfig (default: https://<url host>:8443)',
+    )
+    .option('--name <name>', 'context name suffix', 'kind')
+    .option('--timeout <duration>', 'how long to wait', '180s')
+    .option('--kubeconfig <path>', 'write the kubeconfig here')
+    .option('--json', 'print the result as one JSON object')
+    .action((opts) => waitCommand(session(), opts));
+
+  program
+    .command('kubeconfig')
+    .description("write a running cluster's kubeconfig and print its path")
+    .option('--name <name>', 'cluster name', 'kind')
+    .option('--kubeconfig <path>', 'where to write it')
+    .action((opts) => kubeconfigCommand(session(), opts));
+
+  program
+    .command('down')
+    .description('delete a cluster (or all) and everything labelled for it')
+    .option('--name <name>', 'cluster name (default: kind)')
+    .option('--all', 'delete every kind-action cluster on this daemon')
+    .option('--json', 'print what was removed as JSON')
+    .action((opts) => downCommand(session(), opts));
+
+  program
+    .command('status')
+    .description('list clusters and their readiness')
+    .option('--name <name>', 'only this cluster')
+    .option('--json', 'print JSON')
+    .action((opts) => statusCommand(session(), opts));
+
+  program
+    .command('logs')
+    .description("print the node container's logs")
+    .option('--name <name>', 'cluster name', 'kind')
+    .option('--tail <n>', 'number of lines from the end, or "all"', 'all')
+    .action((opts) => logsCommand(session(), opts));
+
+  return program;
+}
+
+/** Run the CLI; resolves to the process exit code. Never calls process.exit. */
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const cliEnv = readEnv(env);
+  const traps = trapSignals(createSession(cliEnv, env, new AbortController().signal).log);
+  let current: Session | undefined;
+  const program = buildProgram(() => {
+    current ??= createSession(cliEnv, env, traps.signal);
+    return current;
+  });
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    return exitCodeFor(err, current ?? createSession(cliEnv, env, traps.signal));
+  } finally {
+    traps.dispose();
+  }
+}
+
+function exitCodeFor(err: unknown, s: Session): number {
+  if (err instanceof CommanderError) {
+    return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version'
+      ? 0
+      : 2;
+  }
+  if (err instanceof KindActionError) {
+    s.log.error(err.message);
+    return err.exitCode;
+  }
+  s.log.error(errorMessage(err));
+  if (err instanceof Error && err.stack) s.log.debug(err.stack);
+  return 1;
+}

@@ -1,0 +1,78 @@
+import type Docker from 'dockerode';
+import { resourceLabels } from '../labels.js';
+import { containerName } from '../names.js';
+import { type PortMapping, portBindings } from './ports.js';
+
+export type PrivilegeMode = 'privileged' | 'fallback';
+
+export interface NodeSpec {
+  cluster: string;
+  session: string;
+  image: string;
+  privilege: PrivilegeMode;
+  ports: PortMapping[];
+  env: Record<string, string>;
+  cgroupVersion: '1' | '2';
+  network?: string;
+}
+
+/**
+ * Capabilities the fallback asks for when `--privileged` cannot be granted:
+ * everything but CAP_SYS_RESOURCE, the one missing from microVM runners.
+ */
+export const FALLBACK_CAP_DROP = ['SYS_RESOURCE'];
+
+/** Pure: the create options for a node container. */
+export function nodeCreateOptions(spec: NodeSpec): Docker.ContainerCreateOptions {
+  const labels = resourceLabels(spec.cluster, spec.session);
+  const exposed: Record<string, object> = {};
+  for (const p of spec.ports) exposed[`${p.nodePort}/tcp`] = {};
+  const hostConfig: Docker.HostConfig = {
+    PortBindings: portBindings(spec.ports),
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    Mounts: [
+      // dockerd inside cannot put overlay2 on the container's overlay rootfs.
+      {
+        Type: 'volume',
+        Source: '',
+        Target: '/var/lib/docker',
+        VolumeOptions: { NoCopy: false, Labels: labels, DriverConfig: { Name: 'local', Options: {} } },
+      },
+    ],
+    Tmpfs: { '/run': 'rw,exec' },
+    RestartPolicy: { Name: 'no' },
+    Init: false,
+    ...(spec.network ? { NetworkMode: spec.network } : {}),
+    ...privilegeConfig(spec.privilege, spec.cgroupVersion),
+  };
+  return {
+    name: containerName(spec.cluster),
+    Image: spec.image,
+    Hostname: `${spec.cluster}-control-plane`,
+    Labels: labels,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    ExposedPorts: exposed,
+    StopSignal: 'SIGTERM',
+    StopTimeout: 10,
+    HostConfig: hostConfig,
+  };
+}
+
+function privilegeConfig(mode: PrivilegeMode, cgroupVersion: '1' | '2'): Docker.HostConfig {
+  const cgroupns = cgroupVersion === '2' ? { CgroupnsMode: 'private' } : {};
+  if (mode === 'privileged') return { Privileged: true, ...cgroupns };
+  const binds = ['/dev/kmsg:/dev/kmsg'];
+  if (cgroupVersion === '1') binds.push('/sys/fs/cgroup:/sys/fs/cgroup:rw');
+  return {
+    Privileged: false,
+    CapAdd: ['ALL'],
+    CapDrop: FALLBACK_CAP_DROP,
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    // The API form of `--security-opt systempaths=unconfined`: nothing masked or read-only in /proc and /sys.
+    MaskedPaths: [],
+    ReadonlyPaths: [],
+    DeviceCgroupRules: ['a *:* rwm'],
+    Binds: binds,
+    ...cgroupns,
+  };
+}

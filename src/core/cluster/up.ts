@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import type { DockerClient } from '../docker/client.js';
+import {
+  ContainerExitedError,
+  errorMessage,
+  InterruptedError,
+  KindActionError,
+  NameTakenError,
+  throwIfAborted,
+} from '../errors.js';
+import { writeKubeconfig } from '../kubeconfig/file.js';
+import { rewriteKubeconfig } from '../kubeconfig/rewrite.js';
+import type { Logger } from '../logger.js';
+import { containerName, contextName } from '../names.js';
+import { systemClock } from '../ready/clock.js';
+import { ContainerRunningProbe } from '../ready/container-probe.js';
+import { HttpProbe } from '../ready/http-probe.js';
+import { FatalProbeError, type PhaseTimings, round, waitForPhases } from '../ready/wait.js';
+import { nodeEndpoints } from './endpoints.js';
+import { clusterOf, findNodes } from './find.js';
+import { type PortMapping, planPorts } from './ports.js';
+import { type PrivilegeChoice, type PrivilegeMemo, startNode } from './privilege.js';
+
+export interface UpOptions {
+  name: string;
+  /** Resolves the node image (local, pull, bake); returns the reference to run. */
+  resolveImage: (signal: AbortSignal) => Promise<string>;
+  timeoutMs: number;
+  kubeconfigPath: string;
+  mergeKubeconfig: boolean;
+  publish: PortMapping[];
+  listenAddress: string;
+  env: Record<string, string>;
+  privilege: PrivilegeChoice;
+  memo: PrivilegeMemo;
+  /** Keep the container when readiness fails (for debugging). */
+  retainOnFailure: boolean;
+  signal: AbortSignal;
+}
+
+export interface UpResult {
+  name: string;
+  containerId: string;
+  kubeconfig: string;
+  apiServer: string;
+  dockerHost: string;
+  configUrl: string;
+  readySeconds: number;
+  phases: PhaseTimings;
+  privilege: string;
+}
+
+const LOG_TAIL = 50;
+
+/** Bring a node up and wait for it; on any failure remove what this call created. */
+export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Promise<UpResult> {
+  const started = systemClock.now();
+  await refuseTakenName(docker, opts.name);
+  const phases: PhaseTimings = {};
+  const image = await timed(phases, 'image', () => opts.resolveImage(opts.signal));
+  throwIfAborted(opts.signal);
+  let created: string | undefined;
+  try {
+    const spec = {
+      cluster: opts.name,
+      session: randomBytes(6).toString('hex'),
+      image,
+      ports: planPorts(opts.publish, opts.listenAddress),
+      env: opts.env,
+      cgroupVersion: await cgroupVersion(docker),
+    };
+    const node = await timed(phases, 'start', () =>
+      startNode(docker, spec, opts.privilege, opts.memo, log, (id) => {
+        created = id;
+      }),
+    );
+    throwIfAborted(opts.signal);
+    const containerStarted = systemClock.now();
+    const result = await waitForNode(docker, node.id, opts, log);
+    Object.assign(phases, result.phases);
+    log.info(`cluster "${opts.name}" is ready; kubeconfig: ${opts.kubeconfigPath}`);
+    return {
+      name: opts.name,
+      containerId: node.id,
+      kubeconfig: opts.kubeconfigPath,
+      apiServer: result.apiServer,
+      dockerHost: result.dockerHost,
+      configUrl: `${result.readyUrl}/config`,
+      readySeconds: round((systemClock.now() - containerStarted) / 1000),
+      phases: { ...phases, total: round((systemClock.now() - started) / 1000) },
+      privilege: node.mode,
+    };
+  } catch (err) {
+    await cleanupAfterFailure(docker, created, err, opts, log);
+    throw err;
+  }
+}
+
+async function refuseTakenName(docker: DockerClient, name: string): Promise<void> {
+  const existing = (await findNodes(docker, name))[0];
+  if (!existing) return;
+  throw new NameTakenError(
+    `a cluster named "${clusterOf(existing)}" already exists (container ${existing.Id.slice(0, 12)}, ${existing.State}); ` +
+      `remove it with: kind-action down --name ${name}`,
+  );
+}
+
+async function waitForNode(docker: DockerClient, id: string, opts: UpOptions, log: Logger) {
+  const info = await docker.inspectContainer(id);
+  if (!info) throw new ContainerExitedError(`the node container ${id.slice(0, 12)} vanished`, '');
+  const ep = nodeEndpoints(info, docker.endpoint);
+  log.info(`waiting for ${containerName(opts.name)} (timeout ${Math.round(opts.timeoutMs / 1000)}s)`);
+  try {
+    const { timings, values } = await waitForPhases(
+      [
+        { name: 'docker-ready', probe: new HttpProbe('docker-ready', `${ep.readyUrl}/docker-ready`) },
+        {
+          name: 'kubernetes-ready',
+          probe: new HttpProbe('kubernetes-ready', `${ep.readyUrl}/kubernetes-ready`),
+        },
+        { name: 'kubeconfig', probe: new HttpProbe('config', `${ep.readyUrl}/config`) },
+      ],
+      {
+        deadline: systemClock.now() + opts.timeoutMs,
+        signal: opts.signal,
+        guards: [new ContainerRunningProbe(docker, id)],
+        onPending: (reason) => log.debug(`not ready: ${reason}`),
+      },
+    );
+    const kubeconfig = rewriteKubeconfig(String(values[2]), ep.apiServer, contextName(opts.name));
+    await writeKubeconfig(opts.kubeconfigPath, kubeconfig, opts.mergeKubeconfig);
+    return { ...ep, phases: timings };
+  } catch (err) {
+    if (err instanceof FatalProbeError) {
+      const tail = await docker.logs(id, LOG_TAIL).catch(() => '');
+      throw new ContainerExitedError(err.message, tail);
+    }
+    throw err;
+  }
+}
+
+async function cleanupAfterFailure(
+  docker: DockerClient,
+  id: string | undefined,
+  err: unknown,
+  opts: UpOptions,
+  log: Logger,
+): Promise<void> {
+  if (!id) return;
+  const interrupted = err instanceof InterruptedError;
+  if (opts.retainOnFailure && !interrupted) {
+    log.warn(
+      `keeping the failed node ${id.slice(0, 12)} (--retain); remove it with: kind-action down --name ${opts.name}`,
+    );
+    return;
+  }
+  if (!interrupted && !(err instanceof ContainerExitedError) && err instanceof KindActionError) {
+    const tail = await docker.logs(id, LOG_TAIL).catch(() => '');
+    if (tail) log.error(`last ${LOG_TAIL} log lines of the node:\n${tail}`);
+  }
+  try {
+    await docker.removeContainer(id);
+    log.info(`removed the node container ${id.slice(0, 12)}`);
+  } catch (cleanupErr) {
+    log.warn(
+      `could not remove ${id.slice(0, 12)}: ${errorMessage(cleanupErr)}; run: kind-action down --name ${opts.name}`,
+    );
+  }
+}
+
+async function cgroupVersion(docker: DockerClient): Promise<'1' | '2'> {
+  const info = await docker.info();
+  return info.CgroupVersion === '2' ? '2' : '1';
+}
+
+async function timed<T>(phases: PhaseTimings, name: string, fn: () => Promise<T>): Promise<T> {
+  const start = systemClock.now();
+  const value = await fn();
+  phases[name] = round((systemClock.now() - start) / 1000);
+  return value;
+}

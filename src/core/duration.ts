@@ -1,0 +1,33 @@
+import { UsageError } from './errors.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+
+/**
+ * Parse a Go-style duration ("180s", "3m", "1m30s", "500ms") or a bare number
+ * of seconds ("90") into milliseconds. `what` names the input in the error.
+ */
+export function parseDuration(value: string, what = 'duration'): number {
+  const text = value.trim();
+  if (/^\d+(?:\.\d+)?$/.test(text)) return checkRange(Number(text) * 1000, value, what);
+  if (!WHOLE.test(text)) {
+    throw new UsageError(`${what}: "${value}" is not a duration (expected e.g. 180s, 3m, 1m30s or 500ms)`);
+  }
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(PART)) {
+    total += Number(amount) * (UNIT_MS[unit ?? 's'] ?? 1000);
+  }
+  return checkRange(total, value, what);
+}
+
+function checkRange(ms: number, value: string, what: string): number {
+  if (!(ms > 0) || ms > 24 * 3_600_000) {
+    throw new UsageError(`${what}: "${value}" must be more than 0 and at most 24h`);
+  }
+  return Math.round(ms);
+}
+
+export function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}

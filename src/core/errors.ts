@@ -1,0 +1,78 @@
+/**
+ * Named errors. Every error the core raises on purpose is a KindActionError;
+ * `exitCode` tells an adapter how to end (2 = the user's input was wrong).
+ */
+export class KindActionError extends Error {
+  readonly exitCode: number = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The caller asked for something invalid: a flag, a name, a duration. */
+export class UsageError extends KindActionError {
+  override readonly exitCode = 2;
+}
+
+export class DockerUnavailableError extends KindActionError {
+  override readonly exitCode = 2;
+}
+
+export class ImageNotFoundError extends KindActionError {
+  override readonly exitCode = 2;
+}
+
+export class PortInUseError extends KindActionError {
+  override readonly exitCode = 2;
+}
+
+export class NameTakenError extends KindActionError {
+  override readonly exitCode = 2;
+}
+
+export class ClusterNotFoundError extends KindActionError {
+  override readonly exitCode = 1;
+}
+
+export class DockerApiError extends KindActionError {}
+
+export class ReadinessTimeoutError extends KindActionError {}
+
+/** The node container stopped or vanished while we waited for it. */
+export class ContainerExitedError extends KindActionError {
+  constructor(
+    message: string,
+    readonly logTail: string,
+  ) {
+    super(logTail ? `${message}\n--- last log lines ---\n${logTail}` : message);
+  }
+}
+
+export class BakeError extends KindActionError {}
+
+export class IntegrityError extends KindActionError {}
+
+/** Raised when SIGINT/SIGTERM aborted the operation; exit 130 or 143. */
+export class InterruptedError extends KindActionError {
+  override readonly exitCode: number;
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}`);
+    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Turn an AbortSignal's reason into the error we throw. */
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new InterruptedError('SIGINT');
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal);
+}

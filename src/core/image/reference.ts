@@ -1,0 +1,17 @@
+import { UsageError } from '../errors.js';
+import { truncate } from '../names.js';
+
+// name components, optional registry host[:port], optional :tag and @digest.
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const HOST = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9-]+)*(?::\\d+)?/)?';
+const REFERENCE = new RegExp(
+  `^${HOST}${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+);
+
+/** Check an image reference's form before anything asks Docker about it. */
+export function validateImageRef(ref: string, what = '--image'): string {
+  if (ref.length > 255 || !REFERENCE.test(ref)) {
+    throw new UsageError(`${what}: "${truncate(ref)}" is not an image reference (e.g. registry/name:tag)`);
+  }
+  return ref;
+}

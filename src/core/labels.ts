@@ -1,0 +1,24 @@
+import { VERSION } from './version.js';
+
+export const LABEL = {
+  managed: 'io.kind-action.managed',
+  cluster: 'io.kind-action.cluster',
+  session: 'io.kind-action.session',
+  version: 'io.kind-action.version',
+} as const;
+
+export function resourceLabels(cluster: string, session: string): Record<string, string> {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.cluster]: cluster,
+    [LABEL.session]: session,
+    [LABEL.version]: VERSION,
+  };
+}
+
+/** Docker list filter for everything we manage, or one cluster's resources. */
+export function labelFilter(cluster?: string): { label: string[] } {
+  const label = [`${LABEL.managed}=true`];
+  if (cluster !== undefined) label.push(`${LABEL.cluster}=${cluster}`);
+  return { label };
+}

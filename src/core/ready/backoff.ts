@@ -1,0 +1,24 @@
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  factor: number;
+  /** 0..1: the share of each delay that is randomised. */
+  jitter: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.2 };
+
+/**
+ * Delay before attempt `attempt` (0-based): exponential, capped, with jitter
+ * that never takes it below (1 - jitter) of the base nor above the cap.
+ */
+export function backoffDelay(
+  attempt: number,
+  opts: BackoffOptions,
+  random: () => number = Math.random,
+): number {
+  const base = Math.min(opts.maxMs, opts.initialMs * opts.factor ** Math.max(0, attempt));
+  const spread = base * opts.jitter;
+  const delay = base - spread + random() * spread;
+  return Math.max(0, Math.min(opts.maxMs, Math.round(delay)));
+}
