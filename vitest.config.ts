@@ -2,12 +2,21 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Integration tests share one Docker daemon; files run one at a time so
-    // "nothing left behind" assertions see only their own resources.
+    // Integration and e2e tests share one Docker daemon; files run one at a
+    // time so "nothing left behind" assertions see only their own resources.
     fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 600_000,
-    reporters: ['default'],
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

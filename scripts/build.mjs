@@ -8,7 +8,20 @@ const entries = {
 };
 
 rmSync('dist', { recursive: true, force: true });
+/** Replace dependencies we never call (see scripts/stubs/unsupported.cjs). */
+const stubUnused = {
+  name: 'stub-unused',
+  setup(b) {
+    const stub = { path: new URL('./stubs/unsupported.cjs', import.meta.url).pathname };
+    b.onResolve({ filter: /^ssh2$/ }, () => stub);
+    b.onResolve({ filter: /^\.\/session$/ }, (args) =>
+      args.importer.includes('dockerode') ? stub : undefined,
+    );
+  },
+};
+
 const result = await build({
+  plugins: [stubUnused],
   entryPoints: entries,
   outdir: 'dist',
   bundle: true,
@@ -30,6 +43,8 @@ const result = await build({
   },
   metafile: true,
   legalComments: 'none',
+  minify: true,
+  keepNames: true,
   logLevel: 'warning',
 });
 

@@ -1,4 +1,5 @@
 import { UsageError } from './errors.js';
+import { truncate } from './names.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
@@ -9,10 +10,12 @@ const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
  * of seconds ("90") into milliseconds. `what` names the input in the error.
  */
 export function parseDuration(value: string, what = 'duration'): number {
-  const text = value.trim();
+  const text = /[\r\n]/.test(value) ? '' : value.trim();
   if (/^\d+(?:\.\d+)?$/.test(text)) return checkRange(Number(text) * 1000, value, what);
   if (!WHOLE.test(text)) {
-    throw new UsageError(`${what}: "${value}" is not a duration (expected e.g. 180s, 3m, 1m30s or 500ms)`);
+    throw new UsageError(
+      `${what}: "${truncate(value)}" is not a duration (expected e.g. 180s, 3m, 1m30s or 500ms)`,
+    );
   }
   let total = 0;
   for (const [, amount, unit] of text.matchAll(PART)) {
@@ -23,7 +26,7 @@ export function parseDuration(value: string, what = 'duration'): number {
 
 function checkRange(ms: number, value: string, what: string): number {
   if (!(ms > 0) || ms > 24 * 3_600_000) {
-    throw new UsageError(`${what}: "${value}" must be more than 0 and at most 24h`);
+    throw new UsageError(`${what}: "${truncate(value)}" must be more than 0 and at most 24h`);
   }
   return Math.round(ms);
 }

@@ -20,13 +20,15 @@ export async function down(
   cluster: string | undefined,
   log: Logger,
 ): Promise<DownResult> {
+  const filter = labelFilter(cluster);
   const nodes = await findNodes(docker, cluster);
   await Promise.all(nodes.map((n) => docker.removeContainer(n.Id)));
-  const filter = labelFilter(cluster);
-  const volumes = await docker.listVolumes(filter);
-  await Promise.all(volumes.map((v) => docker.removeVolume(v)));
-  const networks = await docker.listNetworks(filter);
-  await Promise.all(networks.map((n) => docker.removeNetwork(n)));
+  // Volumes only after their containers are gone; networks independently.
+  const [volumes, networks] = await Promise.all([docker.listVolumes(filter), docker.listNetworks(filter)]);
+  await Promise.all([
+    ...volumes.map((v) => docker.removeVolume(v)),
+    ...networks.map((n) => docker.removeNetwork(n)),
+  ]);
   const clusters = [...new Set(nodes.map(clusterOf))].sort();
   for (const name of clusters) log.info(`deleted cluster "${name}"`);
   if (nodes.length === 0)

@@ -58,13 +58,13 @@ export interface StartedNode {
  */
 export async function startNode(
   docker: DockerClient,
+  daemonId: string,
   spec: Omit<NodeSpec, 'privilege'>,
   choice: PrivilegeChoice,
   memo: PrivilegeMemo,
   log: Logger,
   track: (id: string | undefined) => void,
 ): Promise<StartedNode> {
-  const daemonId = (await docker.info()).ID ?? 'unknown';
   const first: PrivilegeMode = choice === 'auto' ? ((await memo.get(daemonId)) ?? 'privileged') : choice;
   try {
     const id = await createAndStart(docker, { ...spec, privilege: first }, track);

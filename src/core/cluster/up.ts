@@ -55,8 +55,9 @@ const LOG_TAIL = 50;
 /** Bring a node up and wait for it; on any failure remove what this call created. */
 export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Promise<UpResult> {
   const started = systemClock.now();
-  await refuseTakenName(docker, opts.name);
   const phases: PhaseTimings = {};
+  // Independent look-ups, done at once: a taken name fails before anything is pulled.
+  const [daemon] = await Promise.all([docker.info(), refuseTakenName(docker, opts.name)]);
   const image = await timed(phases, 'image', () => opts.resolveImage(opts.signal));
   throwIfAborted(opts.signal);
   let created: string | undefined;
@@ -67,10 +68,10 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
       image,
       ports: planPorts(opts.publish, opts.listenAddress),
       env: opts.env,
-      cgroupVersion: await cgroupVersion(docker),
+      cgroupVersion: daemon.CgroupVersion === '2' ? ('2' as const) : ('1' as const),
     };
     const node = await timed(phases, 'start', () =>
-      startNode(docker, spec, opts.privilege, opts.memo, log, (id) => {
+      startNode(docker, daemon.ID ?? 'unknown', spec, opts.privilege, opts.memo, log, (id) => {
         created = id;
       }),
     );
@@ -166,11 +167,6 @@ async function cleanupAfterFailure(
       `could not remove ${id.slice(0, 12)}: ${errorMessage(cleanupErr)}; run: kind-action down --name ${opts.name}`,
     );
   }
-}
-
-async function cgroupVersion(docker: DockerClient): Promise<'1' | '2'> {
-  const info = await docker.info();
-  return info.CgroupVersion === '2' ? '2' : '1';
 }
 
 async function timed<T>(phases: PhaseTimings, name: string, fn: () => Promise<T>): Promise<T> {

@@ -37,7 +37,9 @@ export class DockerClient {
       const mapped = mapDockerError('ping', err, where);
       throw mapped instanceof DockerUnavailableError
         ? mapped
-        : new DockerUnavailableError(`no Docker daemon answers at ${where}: ${mapped.message}`, { cause: err });
+        : new DockerUnavailableError(`no Docker daemon answers at ${where}: ${mapped.message}`, {
+            cause: err,
+          });
     });
     await Promise.race([ping, timeout]);
     log.debug(`connected to Docker at ${where}`);

@@ -48,7 +48,7 @@ export function parseHost(value: string, source: string, tls: TlsFiles | undefin
   if (value.startsWith('unix://')) {
     return { kind: 'socket', socketPath: value.slice('unix://'.length), source };
   }
-  const match = /^(?:tcp|https?):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(value);
+  const match = /^(?:tcp|https?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d+))?\/?$/.exec(value);
   if (!match?.[1]) {
     throw new UsageError(`${source}: "${value}" is not unix:///path or tcp://host:port`);
   }

@@ -3,7 +3,9 @@ import { truncate } from '../names.js';
 
 // name components, optional registry host[:port], optional :tag and @digest.
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const HOST = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9-]+)*(?::\\d+)?/)?';
+// A first component is a registry host only with a dot, a port, or "localhost" (as in Docker).
+const LABEL = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?';
+const HOST = `(?:(?:${LABEL}(?:\\.${LABEL})+(?::\\d+)?|${LABEL}:\\d+|localhost)/)?`;
 const REFERENCE = new RegExp(
   `^${HOST}${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
 );

@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cli, isolatedEnv } from '../support/cli.js';
+import { leftovers, NOTHING, snapshot } from '../support/docker.js';
+import { fakeNodeImage } from '../support/fake-node.js';
+
+const env = isolatedEnv();
+let blocker: Server;
+let blockedPort = 0;
+
+beforeAll(async () => {
+  // Another process holds a host port, as happens on shared CI machines.
+  blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const address = blocker.address();
+  blockedPort = typeof address === 'object' && address ? address.port : 0;
+});
+
+afterAll(async () => {
+  blocker.close();
+  await cli(['down', '--all'], env);
+});
+
+const ready = fakeNodeImage('ready');
+
+describe('bad input: a clear error naming the problem, exit 2, nothing left behind', () => {
+  test.each([
+    [
+      'invalid cluster name',
+      ['up', '--name', 'Bad_Name', '--image', ready],
+      /--name: "Bad_Name" is not a DNS label/,
+    ],
+    ['name too long', ['up', '--name', 'a'.repeat(41), '--image', ready], /--name: .* longer than 40/],
+    [
+      'timeout not a duration',
+      ['up', '--image', ready, '--timeout', 'soon'],
+      /--timeout: "soon" is not a duration/,
+    ],
+    ['unknown flag', ['up', '--bogus'], /unknown option '--bogus'/],
+    ['unknown command', ['explode'], /unknown command 'explode'/],
+    [
+      'bad --publish',
+      ['up', '--image', ready, '--publish', '80'],
+      /--publish: "80" is not \[IP:\]HOSTPORT:NODEPORT/,
+    ],
+    [
+      'bad image reference',
+      ['up', '--image', 'Not An Image'],
+      /--image: "Not An Image" is not an image reference/,
+    ],
+    [
+      'unsupported Kubernetes version',
+      ['up', '--k8s-version', '1.20'],
+      /--k8s-version: "1.20" is not supported/,
+    ],
+    ['bad privilege mode', ['up', '--privileged-mode', 'maybe'], /argument 'maybe' is invalid/],
+    ['down with --name and --all', ['down', '--name', 'x', '--all'], /give --name or --all, not both/],
+    ['wait without --url', ['wait'], /required option '--url <url>' not specified/],
+    ['wait with a bad url', ['wait', '--url', 'kind:10080'], /--url: "kind:10080" must start with http/],
+    ['shell-hostile name', ['up', '--name', '$(touch /tmp/ka-pwned)'], /--name: .* is not a DNS label/],
+    [
+      'shell-hostile timeout',
+      ['up', '--timeout', 'a";touch /tmp/ka-pwned;"'],
+      /--timeout: .* is not a duration/,
+    ],
+    ['newline in name', ['up', '--name', 'a\nb'], /--name: "a\\nb" is not a DNS label/],
+  ])('%s', async (_, args, message) => {
+    const before = await snapshot();
+    const r = await cli(args, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+    expect(await snapshot()).toEqual(before);
+    expect(existsSync('/tmp/ka-pwned')).toBe(false);
+  });
+
+  test('an image that does not exist fails at once', async () => {
+    const r = await cli(['up', '--name', 'noimg', '--image', 'kind-action-test/does-not-exist:v0'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /--image kind-action-test\/does-not-exist:v0: not present locally and the pull failed/,
+    );
+    expect(await leftovers('noimg')).toEqual(NOTHING);
+  });
+
+  test('no Docker daemon: names where it looked', async () => {
+    const r = await cli(['up', '--image', ready], { ...env, DOCKER_HOST: 'unix:///tmp/ka-no-such.sock' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /cannot reach a Docker daemon at unix:\/\/\/tmp\/ka-no-such.sock \(from DOCKER_HOST\)/,
+    );
+  });
+
+  test('a daemon that accepts but never answers: gives up within the connect timeout', async () => {
+    const silent = createServer(() => {
+      /* accept and say nothing */
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const r = await cli(['status'], { ...env, DOCKER_HOST: `tcp://127.0.0.1:${port}` });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /no answer from a Docker daemon at tcp:\/\/127.0.0.1:\d+ \(from DOCKER_HOST\) within 5s/,
+      );
+    } finally {
+      silent.close();
+    }
+  });
+
+  test('a fixed host port already in use', async () => {
+    const r = await cli(
+      ['up', '--name', 'portbusy', '--image', ready, '--publish', `127.0.0.1:${blockedPort}:8443`],
+      env,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/host port is already in use/);
+    expect(await leftovers('portbusy')).toEqual(NOTHING);
+  });
+
+  test('a name already taken by a running cluster: says so and how to remove it', async () => {
+    expect((await cli(['up', '--name', 'taken', '--image', ready], env)).code).toBe(0);
+    const before = await snapshot();
+    const r = await cli(['up', '--name', 'taken', '--image', ready], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /a cluster named "taken" already exists .*running.*kind-action down --name taken/,
+    );
+    expect(await snapshot()).toEqual(before);
+  });
+});

@@ -1,0 +1,191 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { cli, isolatedEnv, parseJson } from '../support/cli.js';
+import { docker, hostPort, leftovers, NOTHING } from '../support/docker.js';
+import { fakeNodeImage } from '../support/fake-node.js';
+
+interface UpJson {
+  name: string;
+  containerId: string;
+  kubeconfig: string;
+  apiServer: string;
+  dockerHost: string;
+  configUrl: string;
+  readySeconds: number;
+  phases: Record<string, number>;
+}
+
+const env = isolatedEnv();
+
+afterEach(async () => {
+  await cli(['down', '--all'], env);
+});
+
+afterAll(async () => {
+  expect(await leftovers()).toEqual(NOTHING);
+});
+
+describe('up / status / kubeconfig / logs / down against the real engine', () => {
+  test('a node that is ready at once', async () => {
+    const r = await cli(['up', '--name', 'life', '--image', fakeNodeImage('ready'), '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const out = parseJson<UpJson>(r);
+    expect(Object.keys(out).sort()).toEqual(
+      [
+        'apiServer',
+        'configUrl',
+        'containerId',
+        'dockerHost',
+        'kubeconfig',
+        'name',
+        'phases',
+        'privilege',
+        'readySeconds',
+      ].sort(),
+    );
+    expect(out.name).toBe('life');
+    expect(Object.keys(out.phases)).toEqual(
+      expect.arrayContaining(['image', 'start', 'docker-ready', 'kubernetes-ready', 'kubeconfig', 'total']),
+    );
+
+    // Ports are the ones docker inspect reports, on loopback.
+    const api = await hostPort(out.containerId, 8443);
+    expect(out.apiServer).toBe(`https://127.0.0.1:${api}`);
+    expect(out.dockerHost).toBe(`tcp://127.0.0.1:${await hostPort(out.containerId, 2375)}`);
+    expect(out.configUrl).toBe(`http://127.0.0.1:${await hostPort(out.containerId, 10080)}/config`);
+    const info = await docker.getContainer(out.containerId).inspect();
+    for (const binding of Object.values(info.NetworkSettings.Ports))
+      expect(binding?.[0]?.HostIp).toBe('127.0.0.1');
+
+    // Labels on the container and on its /var/lib/docker volume.
+    expect(info.Config.Labels).toMatchObject({
+      'io.kind-action.managed': 'true',
+      'io.kind-action.cluster': 'life',
+      'io.kind-action.version': '0.1.0',
+    });
+    expect(info.Config.Labels['io.kind-action.session']).toMatch(/^[0-9a-f]{12}$/);
+    expect((await leftovers('life')).volumes).toHaveLength(1);
+
+    // Kubeconfig: 0600 at the default path, server rewritten, context kind-<name>, no key printed.
+    expect(out.kubeconfig).toBe(join(env.HOME ?? '', '.kube', 'kind-action-life.yaml'));
+    expect((await stat(out.kubeconfig)).mode & 0o777).toBe(0o600);
+    const cfg = parse(await readFile(out.kubeconfig, 'utf8'));
+    expect(cfg['current-context']).toBe('kind-life');
+    expect(cfg.clusters[0].cluster.server).toBe(out.apiServer);
+    expect(r.stdout + r.stderr).not.toContain('ZmFrZS1rZXk=');
+
+    const status = await cli(['status', '--name', 'life', '--json'], env);
+    expect(status.code).toBe(0);
+    expect(parseJson<{ name: string; ready: boolean; state: string }[]>(status)).toEqual([
+      expect.objectContaining({ name: 'life', ready: true, state: 'running' }),
+    ]);
+
+    const kc = await cli(
+      ['kubeconfig', '--name', 'life', '--kubeconfig', join(env.HOME ?? '', 'again.yaml')],
+      env,
+    );
+    expect(kc.code, kc.stderr).toBe(0);
+    expect(kc.stdout.trim()).toBe(join(env.HOME ?? '', 'again.yaml'));
+
+    const logs = await cli(['logs', '--name', 'life'], env);
+    expect(logs.stdout).toContain('fake-node: mode="ready"');
+
+    const down = await cli(['down', '--name', 'life'], env);
+    expect(down.code).toBe(0);
+    expect(down.stderr).toContain('deleted cluster "life"');
+    expect(await leftovers('life')).toEqual(NOTHING);
+
+    const again = await cli(['down', '--name', 'life'], env);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('nothing to delete');
+  });
+
+  test('a slow node: phases are reported and the wait holds until ready', async () => {
+    const r = await cli(['up', '--name', 'slow', '--image', fakeNodeImage('slow'), '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const out = parseJson<UpJson>(r);
+    expect(out.phases['docker-ready']).toBeGreaterThan(0.5);
+    expect((out.phases['docker-ready'] ?? 0) + (out.phases['kubernetes-ready'] ?? 0)).toBeGreaterThan(2);
+  });
+
+  test('a node that never gets ready: timeout names the failing check, nothing left', async () => {
+    const r = await cli(['up', '--name', 'never', '--image', fakeNodeImage('never'), '--timeout', '3s'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /timed out waiting for kubernetes-ready; last reason: kubernetes-ready: coredns: 0 ready pods/,
+    );
+    expect(r.stderr).toContain('fake-node: mode="never"');
+    expect(await leftovers('never')).toEqual(NOTHING);
+  });
+
+  test('--retain keeps a node that failed to get ready', async () => {
+    const r = await cli(
+      ['up', '--name', 'kept', '--image', fakeNodeImage('never'), '--timeout', '1s', '--retain'],
+      env,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('kind-action down --name kept');
+    expect((await leftovers('kept')).containers).toEqual(['/kind-action-kept']);
+  });
+
+  test('a node that exits while we wait: fails without waiting out the timeout, shows the last 50 log lines', async () => {
+    const r = await cli(
+      ['up', '--name', 'exits', '--image', fakeNodeImage('exit'), '--timeout', '170s'],
+      env,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the node container [0-9a-f]{12} is exited \(exit code 3\)/);
+    expect(r.stderr).not.toContain('timed out');
+    expect(r.stderr).toContain('fake-node: failing on purpose');
+    expect(r.stderr).toContain('fake-node: log line 60');
+    expect(r.stderr).toContain('fake-node: log line 12\n');
+    expect(r.stderr).not.toContain('fake-node: log line 11\n');
+    expect(await leftovers('exits')).toEqual(NOTHING);
+  });
+
+  test('merges into an existing kubeconfig without touching other entries', async () => {
+    const path = join(env.HOME ?? '', 'merged.yaml');
+    await writeFile(
+      path,
+      'apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster: {server: "https://prod:443"}\nusers:\n- name: prod\n  user: {token: abc}\ncontexts:\n- name: prod\n  context: {cluster: prod, user: prod}\ncurrent-context: prod\n',
+    );
+    const r = await cli(
+      ['up', '--name', 'merge', '--image', fakeNodeImage('ready'), '--kubeconfig', path],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const cfg = parse(await readFile(path, 'utf8'));
+    expect(cfg.contexts.map((c: { name: string }) => c.name)).toEqual(['prod', 'kind-merge']);
+    expect(cfg.users[0]).toEqual({ name: 'prod', user: { token: 'abc' } });
+    expect(cfg['current-context']).toBe('kind-merge');
+  });
+
+  test('down --all removes every cluster', async () => {
+    for (const name of ['all-a', 'all-b']) {
+      expect((await cli(['up', '--name', name, '--image', fakeNodeImage('ready')], env)).code).toBe(0);
+    }
+    const r = await cli(['down', '--all', '--json'], env);
+    expect(parseJson<{ clusters: string[]; containers: number; volumes: number }>(r)).toMatchObject({
+      clusters: ['all-a', 'all-b'],
+      containers: 2,
+    });
+    expect(await leftovers()).toEqual(NOTHING);
+  });
+
+  test('the privileged attempt is made once per daemon, then remembered', async () => {
+    const fresh = isolatedEnv();
+    const first = await cli(['up', '--name', 'priv1', '--image', fakeNodeImage('ready'), '--json'], fresh);
+    expect(first.code, first.stderr).toBe(0);
+    const mode = parseJson<{ privilege: string }>(first).privilege;
+    expect(['privileged', 'fallback']).toContain(mode);
+    await cli(['down', '--name', 'priv1'], fresh);
+    const second = await cli(['up', '--name', 'priv2', '--image', fakeNodeImage('ready'), '--json'], fresh);
+    expect(parseJson<{ privilege: string }>(second).privilege).toBe(mode);
+    if (mode === 'fallback') {
+      expect(first.stderr).toContain('--privileged refused by the daemon');
+      expect(second.stderr).not.toContain('--privileged refused');
+    }
+  });
+});

@@ -1,0 +1,114 @@
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { writeKubeconfig } from '../../src/core/kubeconfig/file.js';
+import {
+  mergeKubeconfig,
+  parseKubeconfig,
+  removeFromKubeconfig,
+  rewriteKubeconfig,
+  serializeKubeconfig,
+} from '../../src/core/kubeconfig/rewrite.js';
+
+const FROM_NODE = `apiVersion: v1
+kind: Config
+clusters:
+- name: kind-action
+  cluster:
+    server: https://172.30.99.1:8443
+    certificate-authority-data: Q0E=
+users:
+- name: admin
+  user:
+    client-certificate-data: Q0VSVA==
+    client-key-data: S0VZ
+contexts:
+- name: admin@kind-action
+  context: {cluster: kind-action, user: admin}
+current-context: admin@kind-action
+`;
+
+describe('rewriteKubeconfig', () => {
+  test.each([
+    ['https://127.0.0.1:32768', 'kind-ci'],
+    ['https://docker.example:40000', 'kind-remote'],
+    ['https://[::1]:6443', 'kind-v6'],
+  ])('server %s, name %s', (server, name) => {
+    const cfg = rewriteKubeconfig(FROM_NODE, server, name);
+    expect(cfg.clusters).toEqual([{ name, cluster: { server, 'certificate-authority-data': 'Q0E=' } }]);
+    expect(cfg.users).toEqual([
+      { name, user: { 'client-certificate-data': 'Q0VSVA==', 'client-key-data': 'S0VZ' } },
+    ]);
+    expect(cfg.contexts).toEqual([{ name, context: { cluster: name, user: name } }]);
+    expect(cfg['current-context']).toBe(name);
+    expect(serializeKubeconfig(cfg)).not.toContain('172.30.99.1');
+  });
+
+  test.each(['', 'not: [yaml', 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\n'])(
+    'refuses %j',
+    (text) => {
+      expect(() => rewriteKubeconfig(text, 'https://x:1', 'kind-x')).toThrow(/kubeconfig/);
+    },
+  );
+});
+
+describe('merge and remove', () => {
+  const other = parseKubeconfig(
+    `apiVersion: v1
+kind: Config
+clusters: [{name: prod, cluster: {server: 'https://prod:443'}}]
+users: [{name: prod, user: {token: t}}]
+contexts: [{name: prod, context: {cluster: prod, user: prod}}]
+current-context: prod
+preferences: {colors: true}
+`,
+    'other',
+  );
+  const ours = rewriteKubeconfig(FROM_NODE, 'https://127.0.0.1:1', 'kind-ci');
+
+  test('merging keeps the other entries and fields, switches context', () => {
+    const merged = mergeKubeconfig(other, ours);
+    expect(merged.clusters.map((c) => c.name)).toEqual(['prod', 'kind-ci']);
+    expect(merged.contexts.map((c) => c.name)).toEqual(['prod', 'kind-ci']);
+    expect(merged.preferences).toEqual({ colors: true });
+    expect(merged['current-context']).toBe('kind-ci');
+  });
+
+  test('merging twice replaces, never duplicates', () => {
+    const again = mergeKubeconfig(
+      mergeKubeconfig(other, ours),
+      rewriteKubeconfig(FROM_NODE, 'https://127.0.0.1:2', 'kind-ci'),
+    );
+    expect(again.clusters).toHaveLength(2);
+    expect(again.clusters[1]?.cluster.server).toBe('https://127.0.0.1:2');
+  });
+
+  test('remove drops only that name', () => {
+    const removed = removeFromKubeconfig(mergeKubeconfig(other, ours), 'kind-ci');
+    expect(removed.clusters.map((c) => c.name)).toEqual(['prod']);
+    expect(removed['current-context']).toBeUndefined();
+  });
+});
+
+describe('writeKubeconfig', () => {
+  test('writes 0600, creates the directory, merges into an existing file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ka-kc-'));
+    const path = join(dir, 'nested', 'config');
+    await writeKubeconfig(path, rewriteKubeconfig(FROM_NODE, 'https://127.0.0.1:1', 'kind-a'), true);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    await writeKubeconfig(path, rewriteKubeconfig(FROM_NODE, 'https://127.0.0.1:2', 'kind-b'), true);
+    const cfg = parseKubeconfig(await readFile(path, 'utf8'), path);
+    expect(cfg.contexts.map((c) => c.name)).toEqual(['kind-a', 'kind-b']);
+  });
+
+  test('an unparsable existing file is an error and is left untouched', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ka-kc-'));
+    const path = join(dir, 'config');
+    await writeFile(path, 'not: [yaml');
+    await expect(
+      writeKubeconfig(path, rewriteKubeconfig(FROM_NODE, 'https://x:1', 'kind-a'), true),
+    ).rejects.toThrow(/not valid YAML/);
+    expect(await readFile(path, 'utf8')).toBe('not: [yaml');
+  });
+});
