@@ -5,6 +5,7 @@ export default defineConfig({
     // Integration and e2e tests share one Docker daemon; files run one at a
     // time so "nothing left behind" assertions see only their own resources.
     fileParallelism: false,
+    maxWorkers: 1,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
@@ -14,6 +15,16 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/e2e-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 3_600_000,
           fileParallelism: false,
         },
       },

@@ -1,3 +1,4 @@
+import { bake } from '../core/bake/bake.js';
 import { down } from '../core/cluster/down.js';
 import { exportKubeconfig } from '../core/cluster/kubeconfig.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
@@ -6,6 +7,8 @@ import { up } from '../core/cluster/up.js';
 import { waitForUrl } from '../core/cluster/wait-url.js';
 import { UsageError } from '../core/errors.js';
 import { resolveNodeImage } from '../core/image/resolve.js';
+import { bakeDefaults } from './bake-context.js';
+import { buildInputs, type RawBuild } from './build-inputs.js';
 import { kubeconfigPath, optionalName, type RawUp, upInputs, waitInputs } from './inputs.js';
 import { printJson, printStatus, printUp } from './output.js';
 import type { Session } from './session.js';
@@ -25,7 +28,25 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
       resolveImage: (signal) =>
         resolveNodeImage(
           docker,
-          { ...(inputs.image ? { image: inputs.image } : {}), k8sVersion: inputs.k8sVersion },
+          {
+            ...(inputs.image ? { image: inputs.image } : {}),
+            k8sVersion: inputs.k8sVersion,
+            bake: async (tag, bakeSignal) => {
+              const defaults = bakeDefaults(s);
+              await bake(
+                docker,
+                {
+                  ...defaults,
+                  k8sVersion: inputs.k8sVersion,
+                  tag,
+                  kubeSource: inputs.kubeSource,
+                  preload: [],
+                  signal: bakeSignal,
+                },
+                s.log,
+              );
+            },
+          },
           s.log,
           signal,
         ),
@@ -48,6 +69,28 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
 
 function extraSans(ep: { kind: string; host?: string }): Record<string, string> {
   return ep.kind === 'tcp' && ep.host ? { KIND_EXTRA_SANS: ep.host } : {};
+}
+
+export async function buildCommand(s: Session, raw: RawBuild): Promise<void> {
+  const inputs = buildInputs(raw);
+  const docker = await s.docker();
+  const result = await bake(
+    docker,
+    {
+      ...bakeDefaults(s),
+      k8sVersion: inputs.k8sVersion,
+      tag: inputs.tag,
+      kubeSource: inputs.kubeSource,
+      preload: inputs.preload,
+      force: inputs.force,
+      ...(inputs.beforeCluster ? { beforeCluster: inputs.beforeCluster } : {}),
+      ...(inputs.afterCluster ? { afterCluster: inputs.afterCluster } : {}),
+      ...(inputs.registrySecretFile ? { registrySecretFile: inputs.registrySecretFile } : {}),
+    },
+    s.log,
+  );
+  if (inputs.json) printJson(result);
+  else process.stdout.write(`${result.tag}\n`);
 }
 
 export async function waitCommand(

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { KubeSource } from '../core/bake/sources.js';
 import { type PortMapping, parsePublish } from '../core/cluster/ports.js';
 import type { PrivilegeChoice } from '../core/cluster/privilege.js';
 import { parseDuration } from '../core/duration.js';
@@ -7,6 +8,7 @@ import { UsageError } from '../core/errors.js';
 import { validateImageRef } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { truncate, validateClusterName } from '../core/names.js';
+import { parseKubeSource } from './build-inputs.js';
 
 /** Environment the CLI reads, once, at the edge. */
 export interface CliEnv {
@@ -15,6 +17,8 @@ export interface CliEnv {
   stateDir: string;
   debug: boolean;
   registry: Record<string, string>;
+  /** Where `--kube-source release` downloads from (tests point it at a local server). */
+  releaseBaseUrl: string | undefined;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv): CliEnv {
@@ -32,6 +36,7 @@ export function readEnv(env: NodeJS.ProcessEnv): CliEnv {
     stateDir: join(xdgCache, 'kind-action'),
     debug: env.KIND_ACTION_DEBUG === '1' || env.RUNNER_DEBUG === '1',
     registry,
+    releaseBaseUrl: env.KIND_ACTION_RELEASE_URL || undefined,
   };
 }
 
@@ -44,6 +49,7 @@ export interface RawUp {
   publish: string[];
   listenAddress: string;
   privilegedMode: string;
+  kubeSource: string;
   retain?: boolean;
   json?: boolean;
 }
@@ -57,6 +63,7 @@ export interface UpInputs {
   publish: PortMapping[];
   listenAddress: string;
   privilege: PrivilegeChoice;
+  kubeSource: KubeSource;
   retain: boolean;
   json: boolean;
 }
@@ -73,6 +80,7 @@ export function upInputs(raw: RawUp, env: CliEnv): UpInputs {
     publish: raw.publish.map((p) => parsePublish(p, listenAddress)),
     listenAddress,
     privilege: parsePrivilege(raw.privilegedMode),
+    kubeSource: parseKubeSource(raw.kubeSource),
     retain: raw.retain === true,
     json: raw.json === true,
   };

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, KindActionError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import {
+  buildCommand,
   downCommand,
   kubeconfigCommand,
   logsCommand,
@@ -37,9 +38,35 @@ function buildProgram(session: () => Session): Command {
         .choices(['auto', 'privileged', 'fallback'])
         .default('auto'),
     )
+    .option(
+      '--kube-source <source>',
+      'where the binaries come from if the image must be baked: release or source',
+      'release',
+    )
     .option('--retain', 'keep the node container if it fails to become ready')
     .option('--json', 'print the result as one JSON object')
     .action((opts) => upCommand(session(), opts));
+
+  program
+    .command('build')
+    .description('bake the node image: bootstrap a cluster once and commit it')
+    .option('--k8s-version <x.y>', 'Kubernetes version')
+    .option('--preload <image>', 'pull this image into the node at bake time (repeatable)', collect, [])
+    .option('--before-cluster <file>', 'script run in the node before the cluster is bootstrapped')
+    .option('--after-cluster <file>', 'script run in the node once the cluster is up')
+    .option(
+      '--kube-source <source>',
+      'release (verified downloads) or source (built from Go modules)',
+      'release',
+    )
+    .option('--tag <ref>', 'tag for the baked image (default: kind-action/node:v<version>)')
+    .option(
+      '--registry-secret <file>',
+      'KEY=VALUE file with REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD, used only while baking',
+    )
+    .option('--force', 'bake again even if the tag already holds a bake of the same inputs')
+    .option('--json', 'print the result as JSON')
+    .action((opts) => buildCommand(session(), opts));
 
   program
     .command('wait')

@@ -14,6 +14,10 @@ export interface NodeSpec {
   env: Record<string, string>;
   cgroupVersion: '1' | '2';
   network?: string;
+  /** Overrides the image's command (the bake runs `bootstrap`). */
+  cmd?: string[];
+  /** Extra read-only bind mounts, host path → container path (bake-time secrets). */
+  secrets?: Record<string, string>;
 }
 
 /**
@@ -45,12 +49,15 @@ export function nodeCreateOptions(spec: NodeSpec): Docker.ContainerCreateOptions
     ...(spec.network ? { NetworkMode: spec.network } : {}),
     ...privilegeConfig(spec.privilege, spec.cgroupVersion),
   };
+  const secretBinds = Object.entries(spec.secrets ?? {}).map(([host, inside]) => `${host}:${inside}:ro`);
+  if (secretBinds.length) hostConfig.Binds = [...(hostConfig.Binds ?? []), ...secretBinds];
   return {
     name: containerName(spec.cluster),
     Image: spec.image,
     Hostname: `${spec.cluster}-control-plane`,
     Labels: labels,
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    ...(spec.cmd ? { Cmd: spec.cmd } : {}),
     ExposedPorts: exposed,
     StopSignal: 'SIGTERM',
     StopTimeout: 10,

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PrivilegeChoice, PrivilegeMemo } from '../cluster/privilege.js';
+import { startNode } from '../cluster/privilege.js';
+import type { DockerClient } from '../docker/client.js';
+import { BakeError, errorMessage, throwIfAborted } from '../errors.js';
+import { LABEL } from '../labels.js';
+import type { Logger } from '../logger.js';
+import { progressLines, runProcess } from '../process.js';
+import { round } from '../ready/wait.js';
+import { contextHash } from './context-hash.js';
+import { buildImage, commitNode, followLogs, waitForExit } from './docker-steps.js';
+import { type KubeSource, kubeBinaries } from './sources.js';
+
+export interface BakeOptions {
+  k8sVersion: string;
+  /** The finished image's tag, e.g. kind-action/node:v1.35.4. */
+  tag: string;
+  kubeSource: KubeSource;
+  preload: string[];
+  beforeCluster?: string;
+  afterCluster?: string;
+  /** A KEY=VALUE file with REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD, mounted only during the bake. */
+  registrySecretFile?: string;
+  imageDir: string;
+  cacheDir: string;
+  releaseBaseUrl: string;
+  arch: string;
+  privilege: PrivilegeChoice;
+  memo: PrivilegeMemo;
+  /** Bake again even when the tag already holds a bake of the same inputs. */
+  force?: boolean;
+  signal: AbortSignal;
+}
+
+export interface BakeResult {
+  tag: string;
+  /** Digest of the bake's inputs; also the image label io.kind-action.context-hash. */
+  contextHash: string;
+  /** False when an up-to-date bake was already there. */
+  baked: boolean;
+  seconds: number;
+  phases: Record<string, number>;
+}
+
+export const CONTEXT_HASH_LABEL = 'io.kind-action.context-hash';
+
+export const SECRET_PATH = '/run/secrets/registry';
+
+/**
+ * Bake the node image: build the base image, run `kind-agent bootstrap` in a
+ * privileged (or fallback) container so every slow step happens now, then
+ * commit it. The tag appears only when everything succeeded.
+ */
+export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger): Promise<BakeResult> {
+  const start = performance.now();
+  const phases: Record<string, number> = {};
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const value = await fn();
+    phases[name] = round((performance.now() - t) / 1000);
+    throwIfAborted(opts.signal);
+    return value;
+  };
+
+  const binDir = await step('binaries', () =>
+    kubeBinaries({ ...opts, version: opts.k8sVersion, source: opts.kubeSource }, log),
+  );
+  const baseTag = `kind-action/node-base:v${opts.k8sVersion}`;
+  const hash = await step('base-image', () => buildBase(docker, opts, binDir, baseTag, log));
+  if (!opts.force && (await bakedHash(docker, opts.tag)) === hash) {
+    log.info(`${opts.tag} is up to date (same inputs); use --force to bake again`);
+    return {
+      tag: opts.tag,
+      contextHash: hash,
+      baked: false,
+      seconds: round((performance.now() - start) / 1000),
+      phases,
+    };
+  }
+  const session = randomBytes(6).toString('hex');
+  let containerId: string | undefined;
+  try {
+    const info = await docker.info();
+    const node = await startNode(
+      docker,
+      info.ID ?? 'unknown',
+      {
+        cluster: `bake-${session}`,
+        session,
+        image: baseTag,
+        ports: [],
+        env: opts.preload.length ? { PRELOAD: opts.preload.join(' ') } : {},
+        cgroupVersion: info.CgroupVersion === '2' ? '2' : '1',
+        cmd: ['bootstrap'],
+        ...(opts.registrySecretFile ? { secrets: { [opts.registrySecretFile]: SECRET_PATH } } : {}),
+      },
+      opts.privilege,
+      opts.memo,
+      log,
+      (id) => {
+        containerId = id;
+      },
+    );
+    containerId = node.id;
+    await step('bootstrap', () => runBootstrap(docker, node.id, opts.signal, log));
+    await step('commit', () => commitNode(docker, node.id, opts.tag, { k8sVersion: opts.k8sVersion, hash }));
+  } finally {
+    if (containerId)
+      await docker.removeContainer(containerId).catch((err: unknown) => log.warn(errorMessage(err)));
+  }
+  const seconds = round((performance.now() - start) / 1000);
+  log.info(`baked ${opts.tag} in ${seconds.toFixed(0)}s`);
+  return { tag: opts.tag, contextHash: hash, baked: true, seconds, phases };
+}
+
+async function bakedHash(docker: DockerClient, tag: string): Promise<string | undefined> {
+  if (!(await docker.imageExists(tag))) return undefined;
+  const info = await docker.call(`inspect ${tag}`, () => docker.api.getImage(tag).inspect());
+  return info.Config?.Labels?.[CONTEXT_HASH_LABEL];
+}
+
+async function buildBase(
+  docker: DockerClient,
+  opts: BakeOptions,
+  binDir: string,
+  baseTag: string,
+  log: Logger,
+): Promise<string> {
+  const ctx = await mkdtemp(join(tmpdir(), 'kind-action-ctx-'));
+  try {
+    const hooks: string[] = [];
+    if (opts.beforeCluster) hooks.push('--before-cluster', opts.beforeCluster);
+    if (opts.afterCluster) hooks.push('--after-cluster', opts.afterCluster);
+    await runProcess('bash', [join(opts.imageDir, 'context.sh'), opts.k8sVersion, ctx, ...hooks], {
+      env: { ...process.env, KUBE_BIN_DIR: binDir },
+      signal: opts.signal,
+      onLine: progressLines(log, 'context: '),
+    }).catch((err: unknown) => {
+      throw new BakeError(`assembling the image context failed: ${errorMessage(err)}`);
+    });
+    await buildImage(docker, ctx, await readdir(ctx), baseTag, { [LABEL.managed]: 'true' }, log);
+    return await contextHash(ctx, [
+      `kube-source=${opts.kubeSource}`,
+      ...opts.preload.map((p) => `preload=${p}`),
+    ]);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+}
+
+async function runBootstrap(
+  docker: DockerClient,
+  id: string,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const stopLogs = followLogs(docker, id, (line) => log.progress(`bootstrap: ${line}`));
+  try {
+    const code = await waitForExit(docker, id, signal);
+    if (code !== 0) {
+      const tail = await docker.logs(id, 50).catch(() => '');
+      throw new BakeError(`the bootstrap run exited with ${code}; last log lines:\n${tail}`);
+    }
+  } finally {
+    stopLogs();
+  }
+}

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { cli, isolatedEnv, parseJson } from '../support/cli.js';
+import { leftovers, NOTHING, snapshot } from '../support/docker.js';
+import { execOk } from '../support/exec.js';
+import { kubectlOk } from '../support/kubectl.js';
+
+interface UpJson {
+  containerId: string;
+  kubeconfig: string;
+  dockerHost: string;
+  apiServer: string;
+  readySeconds: number;
+}
+
+const kubeBin = inject('kubeBin');
+const image = inject('nodeImage');
+const env = isolatedEnv();
+const APP = resolve('test/fixtures/hello-app');
+let up: UpJson;
+let hostPort = 0;
+let before: Awaited<ReturnType<typeof snapshot>>;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise<void>((r) => server.close(() => r()));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+beforeAll(async () => {
+  before = await snapshot();
+  hostPort = await freePort();
+  const r = await cli(
+    ['up', '--name', 'e2e', '--image', image, '--publish', `127.0.0.1:${hostPort}:30080`, '--json'],
+    env,
+  );
+  expect(r.code, r.stderr).toBe(0);
+  up = parseJson<UpJson>(r);
+});
+
+afterAll(async () => {
+  const r = await cli(['down', '--name', 'e2e'], env);
+  expect(r.code).toBe(0);
+  expect(await leftovers('e2e')).toEqual(NOTHING);
+  const after = await snapshot();
+  expect(after.containers).toEqual(before.containers);
+  expect(after.volumes).toEqual(before.volumes);
+  expect(after.networks).toEqual(before.networks);
+});
+
+describe('the real node image, end to end', () => {
+  test('every node is Ready and the kubeconfig works with TLS verification', async () => {
+    const out = await kubectlOk(kubeBin, up.kubeconfig, [
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+    ]);
+    const lines = out.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/=True$/);
+    const cfg = readFileSync(up.kubeconfig, 'utf8');
+    expect(cfg).not.toContain('insecure-skip-tls-verify');
+  });
+
+  test('an image built against the node is run by a pod with no push, reached by DNS and through --publish', async () => {
+    const ctx = await mkdtemp(join(tmpdir(), 'ka-hello-'));
+    await execOk('go', ['build', '-trimpath', '-o', join(ctx, 'hello-app'), '.'], {
+      cwd: APP,
+      env: { ...process.env, CGO_ENABLED: '0' },
+    });
+    await execOk('cp', [join(APP, 'Dockerfile'), ctx]);
+    // Build with the node's own Docker daemon: the kubelet's image store.
+    await execOk('docker', ['build', '-q', '-t', 'hello-app:e2e', ctx], {
+      env: { ...process.env, DOCKER_HOST: up.dockerHost, DOCKER_BUILDKIT: '0' },
+    });
+    await kubectlOk(kubeBin, up.kubeconfig, ['apply', '-f', join(APP, 'k8s.yaml')]);
+    await kubectlOk(kubeBin, up.kubeconfig, ['rollout', 'status', 'deployment/hello', '--timeout=120s']);
+
+    // Another pod reaches it by its Service's DNS name.
+    await kubectlOk(kubeBin, up.kubeconfig, [
+      'run',
+      'client',
+      '--image=hello-app:e2e',
+      '--image-pull-policy=Never',
+      '--restart=Never',
+      '--command',
+      '--',
+      '/hello-app',
+      'fetch',
+      'http://hello.default.svc.cluster.local:8080/',
+    ]);
+    await kubectlOk(kubeBin, up.kubeconfig, [
+      'wait',
+      'pod/client',
+      '--for=jsonpath={.status.phase}=Succeeded',
+      '--timeout=120s',
+    ]);
+    const logs = await kubectlOk(kubeBin, up.kubeconfig, ['logs', 'client']);
+    expect(logs).toMatch(/hello\.default\.svc\.cluster\.local:8080\/ -> \d+ bytes: hello from hello-/);
+
+    // The NodePort, published on the host by `up --publish`.
+    let body = '';
+    for (let i = 0; i < 30 && !body; i++) {
+      body = await fetch(`http://127.0.0.1:${hostPort}/`)
+        .then((r) => r.text())
+        .catch(() => '');
+      if (!body) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(body).toMatch(/^hello from hello-/);
+  });
+});
