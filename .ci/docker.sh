@@ -11,10 +11,11 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 command -v debootstrap >/dev/null 2>&1 || apt-get install -y -qq debootstrap >/dev/null
 
+# Nodes run many processes that watch files; the VM default of 128 instances is too low.
+sysctl -qw fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=1048576 || true
+
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
-  # The node runs many processes that watch files; the VM default of 128 is too low.
-  sysctl -qw fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=1048576 || true
   nohup dockerd >/var/log/dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break

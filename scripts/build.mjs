@@ -1,13 +1,15 @@
 // Bundles each entry point into dist/ with esbuild, plus a licenses file for
 // the bundled dependencies. dist/ is committed; CI fails when it is stale.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { build } from 'esbuild';
 
 const entries = {
   'cli/index': 'src/cli/index.ts',
+  'action/main': 'src/action/main.ts',
+  'action/post': 'src/action/post.ts',
 };
 
-rmSync('dist', { recursive: true, force: true });
 /** Replace dependencies we never call (see scripts/stubs/unsupported.cjs). */
 const stubUnused = {
   name: 'stub-unused',
@@ -42,11 +44,29 @@ const result = await build({
     ].join(' '),
   },
   metafile: true,
+  write: false,
   legalComments: 'none',
   minify: true,
   keepNames: true,
   logLevel: 'warning',
 });
+
+// Replace each file atomically and drop files no entry produces any more, so a
+// process running dist/ while a build happens never sees a missing file.
+const produced = new Set();
+for (const file of result.outputFiles) {
+  const rel = relative('dist', file.path);
+  produced.add(rel);
+  mkdirSync(dirname(file.path), { recursive: true });
+  const tmp = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(tmp, file.contents, { mode: 0o755 });
+  renameSync(tmp, file.path);
+}
+produced.add('licenses.txt');
+for (const entry of readdirSync('dist', { recursive: true, withFileTypes: true })) {
+  const rel = relative('dist', join(entry.parentPath, entry.name));
+  if (entry.isFile() && !produced.has(rel) && !rel.endsWith('.tmp')) rmSync(join('dist', rel));
+}
 
 const packages = new Set();
 for (const input of Object.keys(result.metafile.inputs)) {
@@ -58,4 +78,5 @@ for (const name of [...packages].sort()) {
   const pkg = JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8'));
   lines.push(`${name}@${pkg.version}: ${typeof pkg.license === 'string' ? pkg.license : 'see package'}`);
 }
-writeFileSync('dist/licenses.txt', `${lines.join('\n')}\n`);
+writeFileSync('dist/licenses.txt.tmp', `${lines.join('\n')}\n`);
+renameSync('dist/licenses.txt.tmp', 'dist/licenses.txt');

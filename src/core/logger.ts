@@ -22,9 +22,13 @@ export interface StreamLoggerOptions {
   isTTY: boolean;
 }
 
+/** Off a terminal, progress lines are thinned to one per interval so CI logs stay readable. */
+const PLAIN_PROGRESS_INTERVAL_MS = 2000;
+
 /** Writes to one stream (stderr for the CLI, so stdout stays for data). */
 export function streamLogger(opts: StreamLoggerOptions): Logger {
   let progressShown = false;
+  let lastPlainProgress = 0;
   const write = (line: string): void => {
     if (progressShown) {
       opts.stream.write('\n');
@@ -43,8 +47,14 @@ export function streamLogger(opts: StreamLoggerOptions): Logger {
       if (opts.isTTY) {
         opts.stream.write(`\r\x1b[K${m}`);
         progressShown = true;
-      } else {
+      } else if (opts.debug) {
         write(m);
+      } else {
+        const now = Date.now();
+        if (now - lastPlainProgress >= PLAIN_PROGRESS_INTERVAL_MS) {
+          lastPlainProgress = now;
+          write(m);
+        }
       }
     },
   };

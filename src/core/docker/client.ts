@@ -69,6 +69,16 @@ export class DockerClient {
     }
   }
 
+  /** The local image id (sha256:…) of `ref`, or undefined when it is not present. */
+  async imageId(ref: string): Promise<string | undefined> {
+    try {
+      return (await this.api.getImage(ref).inspect()).Id;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw mapDockerError(`inspect image ${ref}`, err, describeEndpoint(this.endpoint));
+    }
+  }
+
   /** Pull once, no retry loop: a missing image fails at once. */
   async pull(ref: string, signal?: AbortSignal): Promise<void> {
     throwIfAborted(signal);

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+
+/** Everything that decides the bytes of a baked node image. */
+export interface CacheKeyParts {
+  toolVersion: string;
+  k8sVersion: string;
+  kubeSource: string;
+  /** CPU architecture of the node image (amd64, arm64). */
+  arch: string;
+  /** sha256 of the image recipe (the image/ directory: Dockerfile, agent, scripts). */
+  recipe: string;
+  /** Base images named by the Dockerfile with their local image ids where known. */
+  baseImages: readonly string[];
+  /** Preload references as given (a digest in the reference pins it). */
+  preload: readonly string[];
+  /** sha256 of each hook file's content, by hook name; absent hooks are left out. */
+  hooks: Readonly<Record<string, string>>;
+  /** The user's own addition (`cache-key-suffix`), empty when not given. */
+  suffix: string;
+}
+
+export const CACHE_KEY_PREFIX = 'kind-action-node';
+
+/**
+ * The cache key: readable fields a person can match in the cache list, then
+ * a hash over every part, so any change in what is baked gives a new key.
+ * Preload order does not matter; hook content does, hook paths do not.
+ */
+export function cacheKey(parts: CacheKeyParts): string {
+  const canonical = JSON.stringify({
+    tool: parts.toolVersion,
+    k8s: parts.k8sVersion,
+    source: parts.kubeSource,
+    arch: parts.arch,
+    recipe: parts.recipe,
+    base: [...parts.baseImages].sort(),
+    preload: [...new Set(parts.preload)].sort(),
+    hooks: Object.keys(parts.hooks)
+      .sort()
+      .map((name) => [name, parts.hooks[name]]),
+    suffix: parts.suffix,
+  });
+  const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 20);
+  const readable = [
+    CACHE_KEY_PREFIX,
+    `v${parts.k8sVersion}`,
+    parts.kubeSource,
+    `linux-${parts.arch}`,
+    `t${parts.toolVersion}`,
+    digest,
+  ];
+  if (parts.suffix) readable.push(parts.suffix);
+  return readable.join('-');
+}
+
+/** True when the bake differs from the plain node image of its version. */
+export function isCustomBake(parts: Pick<CacheKeyParts, 'preload' | 'hooks'>): boolean {
+  return parts.preload.length > 0 || Object.keys(parts.hooks).length > 0;
+}

@@ -1,0 +1,27 @@
+/**
+ * Where baked node images are kept between runs. An entry is one directory
+ * of files (the compressed `docker save` archive and its checksum). The CLI
+ * and self-hosted runners use a local directory; the Action supplies a store
+ * backed by the GitHub Actions cache.
+ */
+export interface CacheStore {
+  /** Named in log lines, e.g. "GitHub Actions cache". */
+  readonly description: string;
+  /**
+   * Put the files of the entry `key` (else of the newest entry whose key
+   * starts with one of `prefixes`) into `dir`. Returns the key restored, or
+   * undefined on a miss.
+   */
+  restore(dir: string, key: string, prefixes: readonly string[]): Promise<string | undefined>;
+  /** Store the files in `dir` under `key`. */
+  save(dir: string, key: string): Promise<void>;
+  /**
+   * Drop an entry found corrupt. Returns false when the store cannot delete
+   * (then a newer save under the same prefix shadows the bad entry).
+   */
+  remove(key: string): Promise<boolean>;
+}
+
+/** Files of one entry. */
+export const ARCHIVE_FILE = 'image.tar.gz';
+export const CHECKSUM_FILE = `${ARCHIVE_FILE}.sha256`;
