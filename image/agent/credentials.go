@@ -17,14 +17,16 @@ type clientIdentity struct {
 	server     string
 }
 
+// The components reach the API through the gate (see relay.go).
 var componentIdentities = []clientIdentity{
-	{"controller-manager.conf", "system:kube-controller-manager", "", localAPI()},
-	{"scheduler.conf", "system:kube-scheduler", "", localAPI()},
-	{"kubelet.conf", "system:node:" + nodeName, "system:nodes", localAPI()},
-	{"kube-proxy.conf", "system:kube-proxy", "", localAPI()},
+	{"controller-manager.conf", "system:kube-controller-manager", "", gatedAPI()},
+	{"scheduler.conf", "system:kube-scheduler", "", gatedAPI()},
+	{"kubelet.conf", "system:node:" + nodeName, "system:nodes", gatedAPI()},
+	{"kube-proxy.conf", "system:kube-proxy", "", gatedAPI()},
 }
 
 func localAPI() string { return fmt.Sprintf("https://127.0.0.1:%d", apiPort) }
+func gatedAPI() string { return fmt.Sprintf("https://127.0.0.1:%d", gatePort) }
 func fixedAPI() string { return fmt.Sprintf("https://%s:%d", fixedIP, apiPort) }
 
 // credentials hold what the readiness server hands out.

@@ -7,6 +7,7 @@ const (
 	nodeName       = "kind-control-plane"
 	fixedIP        = "172.30.99.1"
 	apiPort        = 8443
+	gatePort       = 6443 // the components reach the API through a relay
 	readyPort      = 10080
 	dockerTCPPort  = 2375
 	serviceCIDR    = "10.96.0.0/12"
@@ -27,9 +28,8 @@ const (
 	pkiDir         = "/etc/kubernetes/pki"
 	kubeDir        = "/etc/kubernetes"
 	etcdDataDir    = "/var/lib/etcd"
-	volumeDir      = "/var/lib/docker"
-	containerdDir  = "/var/lib/docker/containerd"
-	dockerDataDir  = "/var/lib/docker/engine"
+	containerdDir  = "/var/lib/docker/containerd" // on the VOLUME
+	dockerDataDir  = "/var/lib/docker/engine"     // on the VOLUME
 	containerdSock = "/run/containerd/containerd.sock"
 	dockerSock     = "/var/run/docker.sock"
 	registrySecret = "/run/secrets/registry"

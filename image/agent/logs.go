@@ -11,6 +11,7 @@ var stdoutMu sync.Mutex
 // prefixWriter writes whole lines to stdout, each prefixed with "[name] ".
 type prefixWriter struct {
 	prefix []byte
+	drop   []string
 	mu     sync.Mutex
 	buf    []byte
 }
@@ -48,6 +49,11 @@ func (w *prefixWriter) flush() {
 }
 
 func (w *prefixWriter) emit(line []byte) {
+	for _, d := range w.drop {
+		if bytes.Contains(line, []byte(d)) {
+			return
+		}
+	}
 	stdoutMu.Lock()
 	defer stdoutMu.Unlock()
 	os.Stdout.Write(append(append([]byte{}, w.prefix...), line...))

@@ -11,7 +11,7 @@ import (
 
 func main() {
 	log.SetFlags(0)
-	log.SetPrefix("[agent] ")
+	log.SetOutput(newPrefixWriter("agent")) // ordered with the components' lines
 	mode := "run"
 	if len(os.Args) > 1 {
 		mode = os.Args[1]

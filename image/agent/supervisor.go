@@ -15,6 +15,7 @@ type component struct {
 	args   []string
 	env    []string
 	health func() error // nil: running counts as healthy
+	drop   []string     // output lines containing any of these are not logged
 }
 
 // process is the supervised instance of a component.
@@ -24,6 +25,7 @@ type process struct {
 	cmd      *exec.Cmd
 	state    string
 	restarts int
+	halted   bool          // stopped on purpose: never restart
 	exited   chan struct{} // replaced at every (re)start, closed when that run ends
 }
 
@@ -44,10 +46,22 @@ func (s *supervisor) start(c component) *process {
 	return p
 }
 
-func (s *supervisor) isStopping() bool {
+// halt stops one component for good while the others keep running.
+func (s *supervisor) halt(p *process, wait time.Duration) {
+	s.mu.Lock()
+	p.mu.Lock()
+	p.halted = true
+	p.mu.Unlock()
+	s.mu.Unlock()
+	p.stop(wait)
+}
+
+func (s *supervisor) mayRun(p *process) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stopping
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !s.stopping && !p.halted
 }
 
 func (s *supervisor) keepRunning(p *process) {
@@ -55,7 +69,7 @@ func (s *supervisor) keepRunning(p *process) {
 	for {
 		began := time.Now()
 		err := p.runOnce(s)
-		if s.isStopping() {
+		if !s.mayRun(p) {
 			p.setState("stopped")
 			return
 		}
@@ -65,7 +79,7 @@ func (s *supervisor) keepRunning(p *process) {
 		log.Printf("%s exited (%v); restarting in %s", p.name, err, backoff)
 		p.setState("restarting")
 		time.Sleep(backoff)
-		if s.isStopping() {
+		if !s.mayRun(p) {
 			p.setState("stopped")
 			return
 		}
@@ -82,17 +96,19 @@ func (p *process) runOnce(s *supervisor) error {
 	cmd := exec.Command(p.path, p.args...)
 	cmd.Env = append(baseEnv(), p.env...)
 	out := newPrefixWriter(p.name)
+	out.drop = p.drop
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = time.Second // children that keep our pipes open must not block Wait
 	exited := make(chan struct{})
 	s.mu.Lock() // no start after stop began
-	if s.stopping {
+	p.mu.Lock()
+	if s.stopping || p.halted {
+		p.mu.Unlock()
 		s.mu.Unlock()
 		return nil
 	}
 	err := cmd.Start()
-	p.mu.Lock()
 	p.cmd, p.exited = cmd, exited
 	if err == nil {
 		p.state = "running"
@@ -121,18 +137,18 @@ func (p *process) snapshot() (state string, restarts int) {
 	return p.state, p.restarts
 }
 
-// stopAll signals components newest first; each gets a share of the budget
-// before it is killed.
+// stopAll signals components newest first. Each gets at most stopGrace to
+// exit (the API server can linger on open connections), and a little of the
+// budget is always kept for the ones still to stop.
 func (s *supervisor) stopAll(budget time.Duration) {
+	const stopGrace, reserve = 2 * time.Second, 200 * time.Millisecond
 	s.mu.Lock()
 	s.stopping = true
 	procs := append([]*process(nil), s.procs...)
 	s.mu.Unlock()
 	deadline := time.Now().Add(budget)
 	for i := len(procs) - 1; i >= 0; i-- {
-		p := procs[i]
-		wait := min(time.Until(deadline)/time.Duration(i+1)*2, time.Until(deadline))
-		p.stop(wait)
+		procs[i].stop(min(stopGrace, time.Until(deadline)-time.Duration(i)*reserve))
 	}
 }
 

@@ -121,7 +121,11 @@ describe('nodeCreateOptions', () => {
         Binds: ['/dev/kmsg:/dev/kmsg', '/sys/fs/cgroup:/sys/fs/cgroup:rw'],
       },
     ],
-    ['fallback', '2', { Privileged: false, CgroupnsMode: 'private', Binds: ['/dev/kmsg:/dev/kmsg'] }],
+    [
+      'fallback',
+      '2',
+      { Privileged: false, CgroupnsMode: 'host', Binds: ['/dev/kmsg:/dev/kmsg', '/sys/fs/cgroup:/sys/fs/cgroup:rw'] },
+    ],
   ] as const)('%s on cgroup v%s', (privilege, cgroupVersion, expected) => {
     const opts = nodeCreateOptions({ ...base, privilege, cgroupVersion });
     expect(opts.HostConfig).toMatchObject(expected);

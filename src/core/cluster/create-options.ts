@@ -66,10 +66,10 @@ export function nodeCreateOptions(spec: NodeSpec): Docker.ContainerCreateOptions
 }
 
 function privilegeConfig(mode: PrivilegeMode, cgroupVersion: '1' | '2'): Docker.HostConfig {
-  const cgroupns = cgroupVersion === '2' ? { CgroupnsMode: 'private' } : {};
-  if (mode === 'privileged') return { Privileged: true, ...cgroupns };
-  const binds = ['/dev/kmsg:/dev/kmsg'];
-  if (cgroupVersion === '1') binds.push('/sys/fs/cgroup:/sys/fs/cgroup:rw');
+  if (mode === 'privileged') return { Privileged: true, ...(cgroupVersion === '2' ? { CgroupnsMode: 'private' } : {}) };
+  // Without --privileged the cgroup filesystem is mounted read-only; bind the
+  // host's read-write instead (on cgroup v2 the node must then share the host's
+  // cgroup namespace, or its paths would not match what it sees mounted).
   return {
     Privileged: false,
     CapAdd: ['ALL'],
@@ -79,7 +79,7 @@ function privilegeConfig(mode: PrivilegeMode, cgroupVersion: '1' | '2'): Docker.
     MaskedPaths: [],
     ReadonlyPaths: [],
     DeviceCgroupRules: ['a *:* rwm'],
-    Binds: binds,
-    ...cgroupns,
+    Binds: ['/dev/kmsg:/dev/kmsg', '/sys/fs/cgroup:/sys/fs/cgroup:rw'],
+    ...(cgroupVersion === '2' ? { CgroupnsMode: 'host' } : {}),
   };
 }

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+const (
+	containerdConfigPath = "/etc/containerd/config.toml"
+	dockerConfigPath     = "/etc/docker/daemon.json"
+	cniConfigPath        = "/etc/cni/net.d/10-kind.conflist"
+	kubeletConfigPath    = "/var/lib/kubelet/config.yaml"
+	kubeProxyConfigPath  = "/var/lib/kube-proxy/config.yaml"
+	kubeletResolvConf    = "/kind/resolv.conf"
+)
+
+// writeConfigs writes the configuration files of every component. They are
+// rewritten at every start because the cgroup paths depend on the container.
+func writeConfigs(h hostInfo) error {
+	files := map[string]string{
+		containerdConfigPath: containerdConfig(),
+		dockerConfigPath:     dockerConfig(),
+		cniConfigPath:        cniConfig(),
+		kubeletConfigPath:    kubeletConfig(h.kubeletCgroupRoot),
+		kubeProxyConfigPath:  kubeProxyConfig(),
+	}
+	for path, content := range files {
+		if err := writeFile(path, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// containerdConfig keeps containerd's root on the /var/lib/docker volume:
+// its overlayfs snapshotter cannot work on the container's overlay rootfs.
+func containerdConfig() string {
+	return fmt.Sprintf(`version = 2
+root = %q
+state = "/run/containerd"
+
+[grpc]
+  address = %q
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = %q
+  disable_apparmor = true
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/opt/cni/bin"
+    conf_dir = %q
+`, containerdDir, containerdSock, pauseImage, filepath.Dir(cniConfigPath))
+}
+
+// dockerConfig turns on the containerd image store; the command line points
+// dockerd at the system containerd and its k8s.io namespace.
+func dockerConfig() string {
+	return fmt.Sprintf(`{
+  "features": {"containerd-snapshotter": true},
+  "data-root": %q,
+  "shutdown-timeout": 2
+}
+`, dockerDataDir)
+}
+
+func cniConfig() string {
+	return fmt.Sprintf(`{
+  "cniVersion": "1.0.0",
+  "name": "kind",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "cni0",
+      "isGateway": true,
+      "ipMasq": true,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": %q}]],
+        "routes": [{"dst": "0.0.0.0/0"}]
+      }
+    },
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+`, nodePodCIDR)
+}
+
+func kubeletConfig(cgroupRoot string) string {
+	return fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupRoot: %q
+containerRuntimeEndpoint: unix://%s
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    enabled: true
+  x509:
+    clientCAFile: %s/ca.crt
+authorization:
+  mode: Webhook
+clusterDNS: [%q]
+clusterDomain: %s
+resolvConf: %s
+failSwapOn: false
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+# status is computed every second but only sent when it changes, so the
+# first Ready after start is reported at once
+nodeStatusUpdateFrequency: 1s
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard:
+  imagefs.available: "0%%"
+  nodefs.available: "0%%"
+  nodefs.inodesFree: "0%%"
+`, cgroupRoot, containerdSock, pkiDir, dnsServiceIP, clusterDomain, kubeletResolvConf)
+}
+
+// kubeProxyConfig leaves conntrack sysctls alone: they cannot be set from
+// inside a container.
+func kubeProxyConfig() string {
+	return fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: iptables
+hostnameOverride: %s
+clusterCIDR: %s
+clientConnection:
+  kubeconfig: %s/kube-proxy.conf
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
+iptables:
+  minSyncPeriod: 250ms
+conntrack:
+  maxPerCore: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+`, nodeName, podCIDR, kubeDir)
+}

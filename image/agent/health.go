@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+var (
+	localHTTP = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		// the components' self-signed serving certificates are not what is checked here
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+	}}
+	dockerHTTP = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", dockerSock)
+		},
+	}}
+)
+
+func httpHealth(url string) func() error {
+	return func() error { return expectOK(localHTTP, url) }
+}
+
+func expectOK(client *http.Client, url string) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, firstLine(body))
+	}
+	return nil
+}
+
+func containerdHealth() error {
+	conn, err := net.DialTimeout("unix", containerdSock, time.Second)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
+}
+
+func dockerHealth() error { return expectOK(dockerHTTP, "http://docker/_ping") }
+
+func etcdHealth() error {
+	resp, err := localHTTP.Get("http://127.0.0.1:2379/health")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if !strings.Contains(string(body), `"health":"true"`) {
+		return fmt.Errorf("etcd unhealthy: %s", firstLine(body))
+	}
+	return nil
+}
+
+func (c *apiClient) readyz() error {
+	status, body, err := c.do(http.MethodGet, "/readyz", "", nil)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("/readyz HTTP %d: %s", status, firstLine(body))
+	}
+	return nil
+}
+
+// waitFor polls check until it passes or the timeout ends.
+func waitFor(what string, timeout time.Duration, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s: %v", what, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

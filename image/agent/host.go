@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+)
+
+// hostInfo is what the node learned about the container it runs in.
+type hostInfo struct {
+	kubeletCgroupRoot  string
+	dockerCgroupParent string
+}
+
+// prepareHost readies the container's namespaces for the node's components.
+func prepareHost() (hostInfo, error) {
+	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_SHARED, ""); err != nil {
+		log.Printf("warning: making / rshared: %v", err)
+	}
+	if out, err := exec.Command("ip", "addr", "replace", fixedIP+"/32", "dev", "lo").CombinedOutput(); err != nil {
+		return hostInfo{}, fmt.Errorf("adding %s to lo: %v: %s", fixedIP, err, out)
+	}
+	for path, value := range map[string]string{
+		"/proc/sys/net/ipv4/ip_forward":                 "1",
+		"/proc/sys/net/bridge/bridge-nf-call-iptables":  "1",
+		"/proc/sys/net/bridge/bridge-nf-call-ip6tables": "1",
+	} {
+		if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
+			log.Printf("warning: %s: %v", path, err)
+		}
+	}
+	if err := writeKubeletResolvConf(); err != nil {
+		return hostInfo{}, err
+	}
+	if err := writeMachineID(); err != nil {
+		return hostInfo{}, err
+	}
+	return prepareCgroups()
+}
+
+// writeKubeletResolvConf gives pods with dnsPolicy Default (CoreDNS) the
+// container's resolvers minus loopback ones, which pods cannot reach.
+func writeKubeletResolvConf() error {
+	data, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	var kept []string
+	servers := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) >= 2 && fields[0] == "nameserver" {
+			if ip := net.ParseIP(fields[1]); ip == nil || ip.IsLoopback() {
+				continue
+			}
+			servers++
+		}
+		kept = append(kept, line)
+	}
+	if servers == 0 {
+		if gw := defaultGateway(); gw != "" {
+			kept = append(kept, "nameserver "+gw)
+		}
+	}
+	return writeFile(kubeletResolvConf, []byte(strings.Join(kept, "\n")+"\n"), 0o644)
+}
+
+// writeMachineID gives every node its own /etc/machine-id (the kubelet's
+// system UUID).
+func writeMachineID() error {
+	id := make([]byte, 16)
+	if _, err := rand.Read(id); err != nil {
+		return err
+	}
+	return writeFile("/etc/machine-id", []byte(hex.EncodeToString(id)+"\n"), 0o444)
+}
+
+// defaultGateway reads the IPv4 default route from /proc/net/route.
+func defaultGateway() string {
+	f, err := os.Open("/proc/net/route")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		fields := strings.Fields(scanner.Text())
+		if len(fields) > 2 && fields[1] == "00000000" && fields[2] != "00000000" {
+			var gw uint32
+			if _, err := fmt.Sscanf(fields[2], "%x", &gw); err == nil {
+				return net.IPv4(byte(gw), byte(gw>>8), byte(gw>>16), byte(gw>>24)).String()
+			}
+		}
+	}
+	return ""
+}
+
+// allowPodForwarding keeps dockerd's FORWARD policy DROP from cutting pod
+// traffic on the CNI bridge.
+func allowPodForwarding() {
+	for _, dir := range []string{"-s", "-d"} {
+		rule := []string{"FORWARD", dir, podCIDR, "-j", "ACCEPT"}
+		if exec.Command("iptables", append([]string{"-w", "-C"}, rule...)...).Run() == nil {
+			continue
+		}
+		if out, err := exec.Command("iptables", append([]string{"-w", "-I"}, rule...)...).CombinedOutput(); err != nil {
+			log.Printf("warning: iptables -I %v: %v: %s", rule, err, out)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// buildSystemImages builds the pause and CoreDNS images from the static
+// binaries in /kind/bin with the node's own dockerd, which stores them where
+// the CRI finds them. It returns the CoreDNS image reference.
+func buildSystemImages() (string, error) {
+	version, err := corednsVersion()
+	if err != nil {
+		return "", err
+	}
+	corednsImage := corednsImageNS + ":v" + version
+	for ref, binary := range map[string]string{pauseImage: "pause", corednsImage: "coredns"} {
+		if err := buildScratchImage(ref, binary); err != nil {
+			return "", err
+		}
+	}
+	return corednsImage, nil
+}
+
+var corednsVersionPattern = regexp.MustCompile(`CoreDNS-([0-9]+\.[0-9]+\.[0-9]+)`)
+
+func corednsVersion() (string, error) {
+	out := output(bin("coredns"), "-version")
+	m := corednsVersionPattern.FindStringSubmatch(out)
+	if m == nil {
+		return "", fmt.Errorf("cannot read the CoreDNS version from %q", strings.TrimSpace(out))
+	}
+	return m[1], nil
+}
+
+// buildScratchImage builds ref as a single static binary on an empty base.
+func buildScratchImage(ref, binary string) error {
+	dir, err := os.MkdirTemp("", "image-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	data, err := os.ReadFile(bin(binary))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, binary), data, 0o755); err != nil {
+		return err
+	}
+	dockerfile := fmt.Sprintf("FROM scratch\nCOPY %s /%s\nENTRYPOINT [\"/%s\"]\n", binary, binary, binary)
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		return err
+	}
+	log.Printf("building image %s", ref)
+	return command("docker", "build", "--quiet", "--tag", ref, dir)
+}
+
+// pullPreloads pulls the user's preload images into the shared store.
+func pullPreloads(refs []string) error {
+	for _, ref := range refs {
+		log.Printf("pulling preload image %s", ref)
+		if err := command("docker", "pull", "--quiet", ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}

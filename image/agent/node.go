@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// node holds the state shared by the bake and run modes.
+type node struct {
+	start  time.Time
+	sup    *supervisor
+	track  *tracker
+	host   hostInfo
+	creds  *credentials
+	api    *apiClient
+	gate   *relay // the components' way to the API
+	docker *relay // TCP port 2375 to dockerd's unix socket
+}
+
+// newNode starts the readiness server at once, before anything else.
+func newNode() *node {
+	n := &node{start: time.Now(), sup: &supervisor{}}
+	n.track = newTracker(n.start, n.sup)
+	go n.track.serve()
+	go n.track.loop()
+	return n
+}
+
+// prepare sets up the container and writes fresh credentials and configs.
+func (n *node) prepare(extraSANs []string) error {
+	var err error
+	if n.host, err = prepareHost(); err != nil {
+		return err
+	}
+	if n.creds, err = generateCredentials(extraSANs); err != nil {
+		return fmt.Errorf("credentials: %w", err)
+	}
+	if n.api, err = newAPIClient(n.creds); err != nil {
+		return err
+	}
+	if err := writeConfigs(n.host); err != nil {
+		return err
+	}
+	if n.gate, err = startRelay(fmt.Sprintf("127.0.0.1:%d", gatePort), "tcp", fmt.Sprintf("127.0.0.1:%d", apiPort)); err != nil {
+		return err
+	}
+	if n.docker, err = startRelay(fmt.Sprintf(":%d", dockerTCPPort), "unix", dockerSock); err != nil {
+		return err
+	}
+	n.track.setCredentials(n.creds, n.api)
+	log.Printf("credentials and configuration written in %s", n.since())
+	return nil
+}
+
+// startContainerd seeds the image store if needed and starts containerd.
+func (n *node) startContainerd() error {
+	if err := seedStore(); err != nil {
+		return fmt.Errorf("seeding the image store: %w", err)
+	}
+	n.sup.start(containerdComponent())
+	return waitFor("containerd", time.Minute, containerdHealth)
+}
+
+// startDockerd starts dockerd on the system containerd.
+func (n *node) startDockerd() error {
+	n.sup.start(dockerdComponent(n.host))
+	if err := waitFor("dockerd", time.Minute, dockerHealth); err != nil {
+		return err
+	}
+	n.docker.release()
+	allowPodForwarding()
+	log.Printf("dockerd ready at %s", n.since())
+	return nil
+}
+
+// startControlPlane starts etcd, the API server, the controllers and
+// kube-proxy; the clients wait at the gate until openGate.
+func (n *node) startControlPlane(throwaway bool) {
+	n.sup.start(etcdComponent(throwaway))
+	n.sup.start(apiServerComponent(n.api))
+	n.sup.start(controllerManagerComponent())
+	n.sup.start(schedulerComponent())
+	n.sup.start(kubeProxyComponent())
+}
+
+func (n *node) startKubelet() { n.sup.start(kubeletComponent()) }
+
+// waitForAPI waits until the API server reports ready.
+func (n *node) waitForAPI() error {
+	if err := waitFor("kube-apiserver", 2*time.Minute, n.api.readyz); err != nil {
+		return err
+	}
+	log.Printf("kube-apiserver ready at %s", n.since())
+	return nil
+}
+
+// openGate publishes the new CA, then lets the components reach the API.
+func (n *node) openGate() error {
+	if err := n.waitForAPI(); err != nil {
+		return err
+	}
+	if err := publishRootCA(n.api, n.creds.ca); err != nil {
+		return fmt.Errorf("publishing the cluster CA: %w", err)
+	}
+	n.gate.release()
+	return nil
+}
+
+func (n *node) since() time.Duration { return time.Since(n.start).Round(time.Millisecond) }
+
+// runHook runs /kind/hooks/<name> if the bake supplied it.
+func (n *node) runHook(name string) error {
+	path := hookDir + "/" + name
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	log.Printf("running hook %s", name)
+	cmd := exec.Command(path)
+	cmd.Env = append(baseEnv(), "KUBECONFIG="+adminConfPath, "DOCKER_HOST=unix://"+dockerSock)
+	out := newPrefixWriter("hook:" + name)
+	cmd.Stdout, cmd.Stderr = out, out
+	err := cmd.Run()
+	out.flush()
+	if err != nil {
+		return fmt.Errorf("hook %s: %w", name, err)
+	}
+	return nil
+}
+
+func splitList(s, sep string) []string {
+	var out []string
+	for _, item := range strings.Split(s, sep) {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

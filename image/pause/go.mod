@@ -1,0 +1,3 @@
+module kind-action/image/pause
+
+go 1.22
