@@ -12,7 +12,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/support/global-setup.ts'],
+          // The GitLab and CircleCI tests also boot the real node image.
+          globalSetup: ['test/support/global-setup.ts', 'test/support/node-image-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,
@@ -22,7 +23,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/support/e2e-setup.ts'],
+          globalSetup: ['test/support/node-image-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 3_600_000,
           fileParallelism: false,

@@ -115,6 +115,7 @@ async function main(): Promise<void> {
     silentLogger,
   );
   await execOk('npm', ['run', '--silent', 'build']);
+  await cli(['down', '--name', 'bench-startup'], env); // a previous interrupted run
   const a = { docker: [] as number[], api: [] as number[], kubernetes: [] as number[] };
   let last = '';
   for (let i = 0; i < RUNS; i++) {

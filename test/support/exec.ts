@@ -11,6 +11,11 @@ export interface ExecOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   input?: string;
+  /**
+   * 'ignore' gives the child /dev/null as stdin. Node's 'pipe' is a socket, and
+   * Debian's bash then behaves as if started by sshd (reads ~/.bashrc, not $BASH_ENV).
+   */
+  stdin?: 'pipe' | 'ignore';
   /** Called once the child is running, e.g. to send it a signal later. */
   onSpawn?: (child: ReturnType<typeof spawn>) => void;
   /** Called with stderr as it arrives. */
@@ -20,20 +25,21 @@ export interface ExecOptions {
 /** Run a real process and collect its output; never throws on a non-zero exit. */
 export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: 'pipe' });
+    const stdio = [opts.stdin ?? 'pipe', 'pipe', 'pipe'] as const;
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: [...stdio] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
       opts.onStderr?.(stderr, child);
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    else child.stdin?.end();
     opts.onSpawn?.(child);
   });
 }

@@ -124,7 +124,11 @@ describe('nodeCreateOptions', () => {
     [
       'fallback',
       '2',
-      { Privileged: false, CgroupnsMode: 'host', Binds: ['/dev/kmsg:/dev/kmsg', '/sys/fs/cgroup:/sys/fs/cgroup:rw'] },
+      {
+        Privileged: false,
+        CgroupnsMode: 'host',
+        Binds: ['/dev/kmsg:/dev/kmsg', '/sys/fs/cgroup:/sys/fs/cgroup:rw'],
+      },
     ],
   ] as const)('%s on cgroup v%s', (privilege, cgroupVersion, expected) => {
     const opts = nodeCreateOptions({ ...base, privilege, cgroupVersion });

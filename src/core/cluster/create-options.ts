@@ -66,7 +66,8 @@ export function nodeCreateOptions(spec: NodeSpec): Docker.ContainerCreateOptions
 }
 
 function privilegeConfig(mode: PrivilegeMode, cgroupVersion: '1' | '2'): Docker.HostConfig {
-  if (mode === 'privileged') return { Privileged: true, ...(cgroupVersion === '2' ? { CgroupnsMode: 'private' } : {}) };
+  if (mode === 'privileged')
+    return { Privileged: true, ...(cgroupVersion === '2' ? { CgroupnsMode: 'private' } : {}) };
   // Without --privileged the cgroup filesystem is mounted read-only; bind the
   // host's read-write instead (on cgroup v2 the node must then share the host's
   // cgroup namespace, or its paths would not match what it sees mounted).

@@ -1,0 +1,333 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { docker } from '../support/docker.js';
+import { fakeNodeImage } from '../support/fake-node.js';
+import { loadComponent, loadPipeline, type ResolvedJob, resolveJob } from '../support/gitlab-config.js';
+import { runJob, TEST_CLUSTER_PREFIX } from '../support/gitlab-runner.js';
+import { buildJobImages, JOB_IMAGES } from '../support/job-image.js';
+
+/**
+ * The template and the component, run the way GitLab Runner runs a job with a
+ * service: the before_script and script come from the YAML files themselves.
+ */
+
+/** The baked node image; KIND_ACTION_NODE_IMAGE points the tests at another build of it. */
+const REAL_NODE = process.env.KIND_ACTION_NODE_IMAGE || 'kind-action/node:v1.35.4';
+const KUBECTL = `${process.env.KIND_ACTION_CACHE ?? '/var/cache/kind-action'}/kube/1.35.4/bin/kubectl`;
+const kubectlBind = `${KUBECTL}:/usr/local/bin/kubectl:ro`;
+
+const template = (): ResolvedJob => resolveJob(loadPipeline('gitlab/kind.gitlab-ci.yml'), '.kind');
+
+/** The test's own checks, run after the template's before_script in the same shell. */
+const SHOW = [
+  'echo "KUBECONFIG=$KUBECONFIG"',
+  'echo "DOCKER_HOST=$DOCKER_HOST"',
+  'echo "mode $(stat -c %a "$KUBECONFIG")"',
+  'cat "$KUBECONFIG"',
+];
+/** The node's Docker API, reached through DOCKER_HOST (tcp://host:port → http://host:port). */
+const DOCKER_URL = 'http://$(echo "$DOCKER_HOST" | sed s#^tcp://##)/_ping';
+const PING_CURL = `echo "ping $(curl -fsS "${DOCKER_URL}")"`;
+const PING_WGET = `echo "ping $(wget -qO- "${DOCKER_URL}")"`;
+
+async function ourLeftovers(): Promise<string[]> {
+  const filters = { label: ['io.kind-action.managed=true'] };
+  const ours = (labels: Record<string, string> | undefined) =>
+    (labels?.['io.kind-action.cluster'] ?? '').startsWith(TEST_CLUSTER_PREFIX);
+  const [containers, volumes, networks] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listVolumes({ filters }),
+    docker.listNetworks({ filters }),
+  ]);
+  return [
+    ...containers.filter((c) => ours(c.Labels)).map((c) => `container ${c.Names[0]}`),
+    ...(volumes.Volumes ?? []).filter((v) => ours(v.Labels)).map((v) => `volume ${v.Name}`),
+    ...networks.filter((n) => ours(n.Labels)).map((n) => `network ${n.Name}`),
+  ];
+}
+
+async function imageExists(ref: string): Promise<boolean> {
+  return docker
+    .getImage(ref)
+    .inspect()
+    .then(() => true)
+    .catch(() => false);
+}
+
+const realNodeAvailable = await imageExists(REAL_NODE);
+if (!realNodeAvailable) {
+  // The project's global setup bakes it; a missing image is a failure, never a skip.
+  throw new Error(`${REAL_NODE} is required but not present (run: kind-action build --kube-source source)`);
+}
+
+beforeAll(async () => {
+  await buildJobImages();
+});
+
+afterAll(async () => {
+  expect(await ourLeftovers()).toEqual([]);
+});
+
+describe('GitLab template against the test node (readiness protocol only)', () => {
+  test('Docker executor, curl: waits, fetches /config, points it and DOCKER_HOST at the alias', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.curl.tag,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('slow'),
+      extraScript: [...SHOW, PING_CURL],
+    });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('node service "kind" reached at kind (');
+    expect(r.output).toContain('Docker executor');
+    expect(r.output).toMatch(/Docker ready after \d+s/);
+    expect(r.output).toContain('KUBECONFIG=/tmp/kind-action/kubeconfig');
+    expect(r.output).toContain('DOCKER_HOST=tcp://kind:2375');
+    expect(r.output).toContain('mode 600');
+    expect(r.output).toMatch(/^ {4}server: https:\/\/kind:8443$/m);
+    expect(r.output).not.toContain('172.30.99.1');
+    expect(r.output).toContain('certificate-authority-data: ZmFrZS1jYQ==');
+    expect(r.output).toContain('ping OK');
+    // The slow node answers 503 for a few seconds first; the wait held.
+    expect(r.serviceLogs).toContain('mode="slow"');
+  });
+
+  test('Docker executor, wget only (no curl in the job image)', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.wget.tag,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('ready'),
+      extraScript: ['command -v curl || echo "no curl"', ...SHOW, PING_WGET],
+    });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('no curl');
+    expect(r.output).toMatch(/^ {4}server: https:\/\/kind:8443$/m);
+    expect(r.output).toContain('ping OK');
+  });
+
+  test('busybox userland (sh, wget, no getent), as on Alpine images', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.busybox.tag,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('slow'),
+      extraScript: [
+        'readlink -f "$(command -v wget)"',
+        'command -v getent || echo "no getent"',
+        ...SHOW,
+        PING_WGET,
+      ],
+    });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('/bin/busybox');
+    expect(r.output).toContain('no getent');
+    expect(r.output).toMatch(/^ {4}server: https:\/\/kind:8443$/m);
+    expect(r.output).toContain('ping OK');
+  });
+
+  test('busybox userland: never ready still fails with the timeout and /status', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.busybox.tag,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('never'),
+      jobVariables: { KIND_TIMEOUT: '3s' },
+      deadlineMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/timed out after 3s waiting for \/kubernetes-ready on the node service "kind"/);
+    expect(r.output).toMatch(/the node's \/status: \{.*"mode":"never"/);
+  });
+
+  test('Kubernetes executor: the service shares the pod, so localhost is used', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.curl.tag,
+      executor: 'kubernetes',
+      serviceImage: fakeNodeImage('ready'),
+      extraScript: [...SHOW, PING_CURL],
+    });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('Kubernetes executor');
+    expect(r.output).toContain('DOCKER_HOST=tcp://127.0.0.1:2375');
+    expect(r.output).toMatch(/^ {4}server: https:\/\/127\.0\.0\.1:8443$/m);
+    expect(r.output).toContain('ping OK');
+  });
+
+  test('Kubernetes executor with host aliases: the alias maps to 127.0.0.1 and is used', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.curl.tag,
+      executor: 'kubernetes',
+      hostAliases: true,
+      serviceImage: fakeNodeImage('ready'),
+      extraScript: [...SHOW, PING_CURL],
+    });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('node service "kind" reached at kind (127.0.0.1; Kubernetes executor');
+    expect(r.output).toContain('DOCKER_HOST=tcp://kind:2375');
+    expect(r.output).toMatch(/^ {4}server: https:\/\/kind:8443$/m);
+    expect(r.output).toContain('ping OK');
+  });
+
+  test('a service that never gets ready: the job fails with the reason and /status, no hang', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.curl.tag,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('never'),
+      jobVariables: { KIND_TIMEOUT: '4s' },
+      extraScript: ['echo "must not run"'],
+      deadlineMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(
+      /timed out after 4s waiting for \/kubernetes-ready on the node service "kind" \(http:\/\/kind:10080\/kubernetes-ready\); last answer: HTTP 503: coredns: 0 ready pods/,
+    );
+    expect(r.output).toMatch(/the node's \/status: \{.*"mode":"never"/);
+    expect(r.output).toContain('did not become ready in 4s (KIND_TIMEOUT)');
+    expect(r.output).not.toContain('must not run');
+    expect(r.seconds).toBeLessThan(20);
+  });
+
+  test('a service that never gets ready, wget only: same failure', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.wget.tag,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('never'),
+      jobVariables: { KIND_TIMEOUT: '3s' },
+      deadlineMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(
+      /timed out after 3s waiting for \/kubernetes-ready .*HTTP 503: coredns: 0 ready pods/,
+    );
+    expect(r.output).toMatch(/the node's \/status: \{.*"mode":"never"/);
+  });
+
+  test('a wrong alias: the error names the alias it tried, within seconds', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.curl.tag,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('ready'),
+      jobVariables: { KIND_ALIAS: 'kube' },
+      deadlineMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('the alias "kube" does not resolve and nothing answers on 127.0.0.1:10080');
+    expect(r.output).toContain('(tried "kube")');
+    expect(r.seconds).toBeLessThan(40);
+  });
+
+  test('a timeout that is not a duration names KIND_TIMEOUT', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.curl.tag,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('ready'),
+      jobVariables: { KIND_TIMEOUT: 'soon' },
+    });
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('KIND_TIMEOUT="soon" is not a duration');
+  });
+
+  test('the component with another alias: service, kubeconfig and DOCKER_HOST follow it', async () => {
+    const job = resolveJob(
+      loadComponent('gitlab/templates/kind.yml', { alias: 'k8s-api', timeout: '60s' }),
+      '.kind',
+    );
+    const r = await runJob({
+      job,
+      jobImage: JOB_IMAGES.curl.tag,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('ready'),
+      extraScript: [...SHOW, PING_CURL],
+    });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('node service "k8s-api" reached at k8s-api');
+    expect(r.output).toContain('DOCKER_HOST=tcp://k8s-api:2375');
+    expect(r.output).toMatch(/^ {4}server: https:\/\/k8s-api:8443$/m);
+  });
+});
+
+describe(`GitLab template against the real node (${REAL_NODE})`, () => {
+  beforeAll(() => {
+    if (!existsSync(KUBECTL)) throw new Error(`kubectl not found at ${KUBECTL}`);
+  });
+
+  test('the example pipeline: Docker executor, kubectl get nodes with TLS verification', async () => {
+    const job = resolveJob(loadPipeline('gitlab/example.gitlab-ci.yml'), 'kubernetes');
+    const r = await runJob({
+      job,
+      jobImage: JOB_IMAGES.curl.tag,
+      executor: 'docker',
+      serviceImage: REAL_NODE,
+      binds: [kubectlBind],
+      extraScript: [
+        'grep -c insecure-skip-tls-verify "$KUBECONFIG" || true',
+        'kubectl get --raw /readyz',
+        PING_CURL,
+      ],
+      deadlineMs: 240_000,
+    });
+    expect(r.code, `${r.output}\n--- service ---\n${r.serviceLogs.slice(-3000)}`).toBe(0);
+    expect(r.output).toMatch(/\n\S+\s+Ready\s+control-plane/);
+    expect(r.output).toMatch(/^0$/m);
+    expect(r.output).toContain('ping OK');
+  }, 300_000);
+
+  test('the component with another alias: the API certificate is valid for it', async () => {
+    const job = resolveJob(loadComponent('gitlab/templates/kind.yml', { alias: 'k8s-api' }), '.kind');
+    const r = await runJob({
+      job,
+      jobImage: JOB_IMAGES.curl.tag,
+      executor: 'docker',
+      serviceImage: REAL_NODE,
+      binds: [kubectlBind],
+      extraScript: [
+        'kubectl get nodes',
+        'kubectl config view -o jsonpath="{.clusters[0].cluster.server}"; echo',
+      ],
+      deadlineMs: 240_000,
+    });
+    expect(r.code, `${r.output}\n--- service ---\n${r.serviceLogs.slice(-3000)}`).toBe(0);
+    expect(r.output).toContain('https://k8s-api:8443');
+    expect(r.output).toMatch(/\s+Ready\s+/);
+  }, 300_000);
+
+  test('TLS verification is real: without the alias in the certificate kubectl refuses', async () => {
+    const job = resolveJob(loadComponent('gitlab/templates/kind.yml', { alias: 'k8s-api' }), '.kind');
+    const [service] = job.services;
+    if (!service) throw new Error('no service');
+    const { KIND_EXTRA_SANS: _, ...withoutSans } = service.variables;
+    const r = await runJob({
+      job: { ...job, services: [{ ...service, variables: withoutSans }] },
+      jobImage: JOB_IMAGES.curl.tag,
+      executor: 'docker',
+      serviceImage: REAL_NODE,
+      binds: [kubectlBind],
+      extraScript: ['kubectl get nodes'],
+      deadlineMs: 240_000,
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.output).toMatch(/x509: certificate is valid for .*not k8s-api/);
+  }, 300_000);
+
+  test('Kubernetes executor layout: localhost, TLS verification on', async () => {
+    const r = await runJob({
+      job: template(),
+      jobImage: JOB_IMAGES.wget.tag,
+      executor: 'kubernetes',
+      serviceImage: REAL_NODE,
+      binds: [kubectlBind],
+      extraScript: ['kubectl get nodes'],
+      deadlineMs: 240_000,
+    });
+    expect(r.code, `${r.output}\n--- service ---\n${r.serviceLogs.slice(-3000)}`).toBe(0);
+    expect(r.output).toContain('Kubernetes executor');
+    expect(r.output).toMatch(/\s+Ready\s+/);
+  }, 300_000);
+});
