@@ -2,7 +2,12 @@
 # Build every binary the node image needs from Go modules (the `source` kube
 # source), caching the results on disk.
 #
-#   image/kube/build-source.sh [K8S_VERSION]     e.g. 1.35.4, v1.35.4 or 1.35
+#   image/kube/build-source.sh [K8S_VERSION] [--components-only]
+#                                               e.g. 1.35.4, v1.35.4 or 1.35
+#
+# --components-only builds only etcd, CoreDNS and the CNI plugins (for
+# `--kube-source release`, which downloads the Kubernetes binaries instead)
+# into .../kube/<version>-components/bin.
 #
 # Output: ${KIND_ACTION_CACHE:-/var/cache/kind-action}/kube/<version>/bin/<binary>
 #         ${KIND_ACTION_CACHE:-/var/cache/kind-action}/kube/<version>/versions.txt
@@ -11,14 +16,14 @@
 # Every component (kubernetes, etcd, coredns, cni-plugins) is cached on its own
 # under kube/components/<name>-v<version>/, so Kubernetes versions that share an
 # etcd, CoreDNS or CNI version reuse the build. Each directory is built under a
-# temporary name, stamped, then renamed: a directory without its stamp is never
-# used.
+# temporary name, stamped, then renamed: a directory without the stamp of the
+# current recipe (KUBE_BUILD_RECIPE) is never used.
 #
-# Exit codes: 0 ok, 1 build failure, 2 bad input.
+# Exit codes: 0 ok, 1 build failure, 2 bad input, 130/143 interrupted.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=versions.sh
+# shellcheck source-path=SCRIPTDIR source=versions.sh
 source "${SCRIPT_DIR}/versions.sh"
 
 STAMP_NAME=".complete"
@@ -66,33 +71,71 @@ setup_go() {
   GO_VERSION="$(go env GOVERSION)"
 }
 
-# is_complete DIR BINARY... : stamp present and every binary executable
+# is_complete DIR BINARY... : stamp of the current recipe present and every
+# binary executable
 is_complete() {
   local dir="$1" b
   shift
-  [[ -f "${dir}/${STAMP_NAME}" ]] || return 1
+  grep -qx "recipe=${KUBE_BUILD_RECIPE}" "${dir}/${STAMP_NAME}" 2>/dev/null || return 1
   for b in "$@"; do
     [[ -x "${dir}/bin/${b}" ]] || return 1
   done
 }
 
+# final_is_current DIR K8S ETCD COREDNS CNI : assembled directory complete and
+# made from the versions pinned now
+final_is_current() {
+  local dir="$1"
+  is_complete "${dir}" "${KUBE_BINARIES[@]}" "${ETCD_BINARIES[@]}" \
+    "${COREDNS_BINARIES[@]}" "${CNI_PLUGINS_BINARIES[@]}" || return 1
+  local line
+  for line in "kubernetes=$2" "etcd=$3" "coredns=$4" "cni-plugins=$5"; do
+    grep -qx -- "${line}" "${dir}/versions.txt" 2>/dev/null || return 1
+  done
+}
+
+CHILD_PID=""
+on_signal() {
+  local code="$1"
+  trap - INT TERM
+  if [[ -n "${CHILD_PID}" ]]; then
+    kill -TERM -- "-${CHILD_PID}" 2>/dev/null || kill -TERM "${CHILD_PID}" 2>/dev/null || true
+    wait "${CHILD_PID}" 2>/dev/null || true
+  fi
+  log "interrupted; partial output discarded"
+  exit "${code}"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+
 TMP_DIRS=()
 cleanup() {
   local d
   for d in "${TMP_DIRS[@]+"${TMP_DIRS[@]}"}"; do
-    [[ -d "${d}" ]] && rm -rf -- "${d}"
+    if [[ -d "${d}" ]]; then
+      rm -rf -- "${d}"
+    fi
   done
+  return 0
 }
 trap cleanup EXIT
 
-# publish TMP FINAL : stamp TMP and move it to FINAL atomically
+# publish TMP FINAL : stamp TMP and rename it to FINAL (a stale FINAL is
+# renamed aside first and removed afterwards)
 publish() {
   local tmp="$1" final="$2"
-  date -u +%Y-%m-%dT%H:%M:%SZ >"${tmp}/${STAMP_NAME}"
+  printf 'recipe=%s\nbuilt=%s\n' "${KUBE_BUILD_RECIPE}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    >"${tmp}/${STAMP_NAME}"
+  local stale=""
   if [[ -e "${final}" ]]; then
-    rm -rf -- "${final}"
+    stale="$(dirname "${final}")/.stale-$(basename "${final}").$$"
+    mv -T -- "${final}" "${stale}"
+    TMP_DIRS+=("${stale}")
   fi
   mv -T -- "${tmp}" "${final}"
+  if [[ -n "${stale}" ]]; then
+    rm -rf -- "${stale}"
+  fi
 }
 
 # write_gomod DIR MODULE GO_DIRECTIVE GODEBUG_LINE : start a wrapper go.mod
@@ -110,20 +153,31 @@ write_gomod() {
 
 # module_gomod MODULE@VERSION -> path of the downloaded go.mod
 module_gomod() {
-  local json
-  json="$(go mod download -json "$1")" || die "go mod download $1 failed"
-  sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"${json}"
+  local json path
+  json="$(go mod download -json "$1")" || die "go mod download $1 failed: ${json}"
+  path="$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"${json}")"
+  [[ -f "${path}" ]] || die "go mod download $1 gave no go.mod"
+  printf '%s' "${path}"
 }
 
 # go_directive GOMOD -> value of its `go` line
 go_directive() { sed -n 's/^go \([0-9.]*\)$/\1/p' "$1" | head -n1; }
 
 # go_build WORKDIR OUTDIR LDFLAGS PACKAGE...
+# Runs in its own process group, in the background, so an interrupt reaches
+# the handler at once and the whole compiler tree can be stopped.
 go_build() {
   local workdir="$1" outdir="$2" ldflags="$3"
   shift 3
   mkdir -p "${outdir}"
-  (cd "${workdir}" && go build -trimpath -ldflags "-s -w ${ldflags}" -o "${outdir}/" "$@") >&2
+  (cd "${workdir}" && exec setsid go build -trimpath -ldflags "-s -w ${ldflags}" -o "${outdir}/" "$@") >&2 &
+  CHILD_PID=$!
+  local rc=0
+  wait "${CHILD_PID}" || rc=$?
+  CHILD_PID=""
+  if ((rc != 0)); then
+    die "go build failed (exit ${rc}) in ${workdir} for: $*"
+  fi
 }
 
 # build_component NAME VERSION BUILDER BINARY... : cached component build
@@ -138,6 +192,7 @@ build_component() {
   local tmp start
   tmp="$(mktemp -d "${COMPONENTS_DIR}/.${name}-v${version}.XXXXXX")"
   TMP_DIRS+=("${tmp}")
+  chmod 755 "${tmp}"
   start="$(date +%s)"
   log "${name} v${version}: building"
   "${builder}" "${version}" "${tmp}/bin" "${WORK_DIR}/${name}-v${version}"
@@ -153,7 +208,6 @@ build_kubernetes() {
   local version="$1" out="$2" work="$3"
   local kmod
   kmod="$(module_gomod "k8s.io/kubernetes@v${version}")"
-  [[ -f "${kmod}" ]] || die "no go.mod for k8s.io/kubernetes@v${version}"
   local minor="${version#*.}" staging_version
   minor="${minor%%.*}"
   staging_version="v0.${version#*.}"
@@ -180,8 +234,11 @@ build_kubernetes() {
   [[ -n "${build_date}" ]] || build_date="1970-01-01T00:00:00Z"
   local ldflags="" pkg key val
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    for key in gitVersion gitMajor gitMinor gitTreeState buildDate; do
+    for key in gitVersion gitMajor gitMinor gitCommit gitTreeState buildDate; do
       case "${key}" in
+        # The module proxy does not carry the commit; leave it empty rather
+        # than the "$Format:%H$" placeholder.
+        gitCommit) val="" ;;
         gitVersion) val="v${version}" ;;
         gitMajor) val="${version%%.*}" ;;
         gitMinor) val="${minor}" ;;
@@ -265,9 +322,25 @@ link_bins() {
   done
 }
 
+# components_are_current DIR ETCD COREDNS CNI : like final_is_current, without Kubernetes
+components_are_current() {
+  local dir="$1"
+  is_complete "${dir}" "${ETCD_BINARIES[@]}" "${COREDNS_BINARIES[@]}" "${CNI_PLUGINS_BINARIES[@]}" || return 1
+  local line
+  for line in "etcd=$2" "coredns=$3" "cni-plugins=$4"; do
+    grep -qx -- "${line}" "${dir}/versions.txt" 2>/dev/null || return 1
+  done
+}
+
 main() {
+  local components_only=false
+  local args=()
+  for arg in "$@"; do
+    if [[ "${arg}" == "--components-only" ]]; then components_only=true; else args+=("${arg}"); fi
+  done
+  set -- "${args[@]+"${args[@]}"}"
   if (($# > 1)); then
-    usage_error "usage: build-source.sh [K8S_VERSION] (supported: $(supported_versions))"
+    usage_error "usage: build-source.sh [K8S_VERSION] [--components-only] (supported: $(supported_versions))"
   fi
   local requested="${1:-${KUBE_DEFAULT_VERSION}}" version
   if ! version="$(resolve_version "${requested}")"; then
@@ -280,9 +353,12 @@ main() {
   local cache="${KIND_ACTION_CACHE:-/var/cache/kind-action}"
   local root="${cache}/kube"
   local final="${root}/${version}"
-  local all_bins=("${KUBE_BINARIES[@]}" "${ETCD_BINARIES[@]}" "${COREDNS_BINARIES[@]}" "${CNI_PLUGINS_BINARIES[@]}")
+  if [[ "${components_only}" == true ]]; then
+    build_components_only "${root}" "${version}" "${etcd_v}" "${coredns_v}" "${cni_v}"
+    return 0
+  fi
 
-  if is_complete "${final}" "${all_bins[@]}"; then
+  if final_is_current "${final}" "${version}" "${etcd_v}" "${coredns_v}" "${cni_v}"; then
     log "kubernetes v${version}: cached"
     printf '%s\n' "${final}/bin"
     return 0
@@ -297,7 +373,7 @@ main() {
     log "waiting for another build holding ${root}/.lock"
     flock 9
   fi
-  if is_complete "${final}" "${all_bins[@]}"; then
+  if final_is_current "${final}" "${version}" "${etcd_v}" "${coredns_v}" "${cni_v}"; then
     log "kubernetes v${version}: cached"
     printf '%s\n' "${final}/bin"
     return 0
@@ -316,6 +392,7 @@ main() {
   local tmp
   tmp="$(mktemp -d "${root}/.${version}.XXXXXX")"
   TMP_DIRS+=("${tmp}")
+  chmod 755 "${tmp}"
   mkdir -p "${tmp}/bin"
   link_bins "${COMPONENTS_DIR}/kubernetes-v${version}" "${tmp}/bin" "${KUBE_BINARIES[@]}"
   link_bins "${COMPONENTS_DIR}/etcd-v${etcd_v}" "${tmp}/bin" "${ETCD_BINARIES[@]}"
@@ -332,6 +409,37 @@ goarch=${GOARCH}
 EOF
   publish "${tmp}" "${final}"
   log "kubernetes v${version}: done in $(($(date +%s) - start))s"
+  printf '%s\n' "${final}/bin"
+}
+
+# build_components_only ROOT K8S ETCD COREDNS CNI : etcd, CoreDNS and CNI plugins only
+build_components_only() {
+  local root="$1" version="$2" etcd_v="$3" coredns_v="$4" cni_v="$5"
+  local final="${root}/${version}-components"
+  if components_are_current "${final}" "${etcd_v}" "${coredns_v}" "${cni_v}"; then
+    log "components for v${version}: cached"
+    printf '%s\n' "${final}/bin"
+    return 0
+  fi
+  COMPONENTS_DIR="${root}/components"
+  WORK_DIR="${root}/work"
+  mkdir -p "${COMPONENTS_DIR}" "${WORK_DIR}"
+  exec 9>"${root}/.lock"
+  flock 9
+  setup_go
+  build_component etcd "${etcd_v}" build_etcd "${ETCD_BINARIES[@]}"
+  build_component coredns "${coredns_v}" build_coredns "${COREDNS_BINARIES[@]}"
+  build_component cni-plugins "${cni_v}" build_cni_plugins "${CNI_PLUGINS_BINARIES[@]}"
+  local tmp
+  tmp="$(mktemp -d "${root}/.${version}-components.XXXXXX")"
+  TMP_DIRS+=("${tmp}")
+  chmod 755 "${tmp}"
+  mkdir -p "${tmp}/bin"
+  link_bins "${COMPONENTS_DIR}/etcd-v${etcd_v}" "${tmp}/bin" "${ETCD_BINARIES[@]}"
+  link_bins "${COMPONENTS_DIR}/coredns-v${coredns_v}" "${tmp}/bin" "${COREDNS_BINARIES[@]}"
+  link_bins "${COMPONENTS_DIR}/cni-plugins-v${cni_v}" "${tmp}/bin" "${CNI_PLUGINS_BINARIES[@]}"
+  printf 'etcd=%s\ncoredns=%s\ncni-plugins=%s\n' "${etcd_v}" "${coredns_v}" "${cni_v}" >"${tmp}/versions.txt"
+  publish "${tmp}" "${final}"
   printf '%s\n' "${final}/bin"
 }
 

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables are read by the scripts that source this file
 # Pinned versions of everything the node image runs, for the `source` build
 # (image/kube/build-source.sh). Sourced, not executed.
 #
@@ -7,6 +8,10 @@
 # CoreDNSVersion) and with one CNI plugins release.
 
 KUBE_DEFAULT_VERSION="1.35.4"
+
+# Revision of how build-source.sh builds (flags, ldflags, layout). Bump it when
+# that changes: cached outputs stamped with another revision are rebuilt.
+KUBE_BUILD_RECIPE=2
 
 # minor -> full patch version
 declare -A KUBE_MINOR_TO_VERSION=(

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_RELEASE_URL, downloadRelease, RELEASE_BINARIES } from '../../src/core/bake/release.js';
+import { kubeBinaries } from '../../src/core/bake/sources.js';
 import { BakeError, IntegrityError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
+import { execOk } from '../support/exec.js';
 
 type Behaviour = 'good' | 'tampered' | 'missing' | 'html' | 'html-as-binary' | 'bad-digest';
 
@@ -102,5 +104,65 @@ describe('--kube-source release: verified downloads that fail closed', () => {
     const err = (await run.catch((e: unknown) => e)) as Error;
     expect(err.message).toContain(`expected ${sha512(content('kubelet'))}`);
     expect(DEFAULT_RELEASE_URL).toBe('https://dl.k8s.io/release');
+  });
+});
+
+describe('kubeBinaries with --kube-source release', () => {
+  const binDir = `${process.env.KIND_ACTION_CACHE ?? '/var/cache/kind-action'}/kube/1.35.4/bin`;
+  let real: Server;
+  let realBase = '';
+  let tamper = false;
+
+  beforeAll(async () => {
+    // Serve the Go-module builds as if they were the official release, with their sha512.
+    real = createServer(async (req, res) => {
+      const file = (req.url ?? '').split('/').pop() ?? '';
+      const name = file.replace(/\.sha512$/, '');
+      const body = await readFile(join(binDir, name)).catch(() => undefined);
+      if (!body) {
+        res.writeHead(404).end();
+        return;
+      }
+      if (file.endsWith('.sha512')) res.end(sha512(body));
+      else res.end(tamper && name === 'kube-proxy' ? Buffer.concat([body, Buffer.from('x')]) : body);
+    });
+    await new Promise<void>((r) => real.listen(0, '127.0.0.1', r));
+    const address = real.address();
+    realBase = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/release`;
+  });
+
+  afterAll(() => {
+    real.close();
+  });
+
+  test('downloads and verifies the Kubernetes binaries, takes etcd/CoreDNS/CNI from the module build', async () => {
+    // A private cache holding only the module-built etcd/CoreDNS/CNI (cheap to link from the shared one).
+    const shared = (
+      await execOk('bash', ['image/kube/build-source.sh', '1.35.4', '--components-only'])
+    ).trim();
+    const cacheDir = await mkdtemp(join(tmpdir(), 'ka-cache-'));
+    await cp(dirname(shared), join(cacheDir, 'kube', '1.35.4-components'), { recursive: true });
+    const opts = {
+      version: '1.35.4',
+      source: 'release' as const,
+      imageDir: resolve('image'),
+      cacheDir,
+      releaseBaseUrl: realBase,
+      arch: 'amd64',
+      signal: new AbortController().signal,
+    };
+    tamper = true;
+    await expect(kubeBinaries(opts, silentLogger)).rejects.toThrow(/kube-proxy v1.35.4: sha512 mismatch/);
+    expect(await readdir(join(cacheDir, 'kube'))).not.toContain('1.35.4-release');
+    tamper = false;
+    const dir = await kubeBinaries(opts, silentLogger);
+    expect(dir).toBe(join(cacheDir, 'kube', '1.35.4-release', 'bin'));
+    const files = await readdir(dir);
+    for (const b of [...RELEASE_BINARIES, 'etcd', 'coredns', 'bridge', 'host-local', 'loopback', 'portmap']) {
+      expect(files).toContain(b);
+    }
+    expect(sha512(await readFile(join(dir, 'kubelet')))).toBe(
+      sha512(await readFile(join(binDir, 'kubelet'))),
+    );
   });
 });

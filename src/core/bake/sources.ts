@@ -45,26 +45,24 @@ export async function kubeBinaries(opts: KubeBinariesOptions, log: Logger): Prom
   return overlayRelease(binDir, opts, log);
 }
 
-async function overlayRelease(
-  componentsDir: string,
-  opts: KubeBinariesOptions,
-  log: Logger,
-): Promise<string> {
-  const dir = join(opts.cacheDir, 'kube', `${opts.version}-release`, 'bin');
-  const stamp = join(dir, '.complete');
-  if (await exists(stamp)) return dir;
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
+async function overlayRelease(componentsDir: string, opts: KubeBinariesOptions, log: Logger): Promise<string> {
+  const root = join(opts.cacheDir, 'kube', `${opts.version}-release`);
+  const dir = join(root, 'bin');
+  if (await exists(join(dir, '.complete'))) return dir;
+  // Staged beside the final directory and renamed into place: a failed or
+  // interrupted download leaves nothing that looks like a cache entry.
+  const staging = join(opts.cacheDir, 'kube', `.${opts.version}-release.${process.pid}`);
+  await rm(staging, { recursive: true, force: true });
   try {
-    await mkdir(tmp, { recursive: true });
-    await cp(componentsDir, tmp, { recursive: true });
-    await downloadRelease({ ...opts, outDir: tmp, baseUrl: opts.releaseBaseUrl }, log);
-    await writeFile(join(tmp, '.complete'), '');
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
+    await mkdir(staging, { recursive: true });
+    await cp(componentsDir, join(staging, 'bin'), { recursive: true });
+    await downloadRelease({ ...opts, outDir: join(staging, 'bin'), baseUrl: opts.releaseBaseUrl }, log);
+    await writeFile(join(staging, 'bin', '.complete'), '');
+    await rm(root, { recursive: true, force: true });
+    await rename(staging, root);
     return dir;
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true });
     throw err;
   }
 }
