@@ -45,7 +45,11 @@ export async function kubeBinaries(opts: KubeBinariesOptions, log: Logger): Prom
   return overlayRelease(binDir, opts, log);
 }
 
-async function overlayRelease(componentsDir: string, opts: KubeBinariesOptions, log: Logger): Promise<string> {
+async function overlayRelease(
+  componentsDir: string,
+  opts: KubeBinariesOptions,
+  log: Logger,
+): Promise<string> {
   const root = join(opts.cacheDir, 'kube', `${opts.version}-release`);
   const dir = join(root, 'bin');
   if (await exists(join(dir, '.complete'))) return dir;

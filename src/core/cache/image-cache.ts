@@ -62,7 +62,10 @@ export async function restoreImage(
       return await discard(opts.store, found, `the archive does not hold ${ref}`, log);
     }
     const load = clock.lap();
-    log.info(`restored ${ref} from the ${opts.store.description} (${found}, ${mb(verdict.bytes)})`);
+    log.info(
+      `restored ${ref} from the ${opts.store.description} (${found}, ${mb(verdict.bytes)}): ` +
+        `fetch ${restore}s, verify ${verify}s, load ${load}s`,
+    );
     return { hit: true, key: found, bytes: verdict.bytes, seconds: { restore, verify, load } };
   } finally {
     await rm(opts.workDir, { recursive: true, force: true });

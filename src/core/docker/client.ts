@@ -186,9 +186,23 @@ export class DockerClient {
   }
 }
 
+/**
+ * docker-modem fills every option not given from DOCKER_HOST and
+ * DOCKER_CERT_PATH in process.env (a set DOCKER_HOST even beats socketPath).
+ * Naming each of them makes the resolved endpoint alone decide.
+ */
+const NO_ENV_DEFAULTS = {
+  host: undefined,
+  port: undefined,
+  protocol: undefined,
+  ca: undefined,
+  cert: undefined,
+  key: undefined,
+} as unknown as Docker.DockerOptions;
+
 function dockerodeOptions(ep: DockerEndpoint): Docker.DockerOptions {
-  if (ep.kind === 'socket') return { socketPath: ep.socketPath };
-  if (!ep.tls) return { host: ep.host, port: ep.port, protocol: 'http' };
+  if (ep.kind === 'socket') return { ...NO_ENV_DEFAULTS, socketPath: ep.socketPath };
+  if (!ep.tls) return { ...NO_ENV_DEFAULTS, host: ep.host, port: ep.port, protocol: 'http' };
   const read = (path: string): Buffer => readFileSync(path);
   try {
     return {

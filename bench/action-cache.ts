@@ -1,0 +1,153 @@
+/**
+ * bench/action-cache: what the node-image cache buys the GitHub Action.
+ * Three jobs on one machine, each the real `dist/action/main.js` and
+ * `post.js` processes with a runner's files:
+ *   1. first run: nothing local, nothing cached → bake, start; post saves
+ *   2. second run: the image removed locally → restore + verify + load, start
+ *   3. local: the image already present → start only
+ * The cache is the local-directory store (the Actions cache service is not
+ * reachable here), in KIND_ACTION_CACHE. A fresh after-cluster hook makes the
+ * key new, so run 1 always bakes. Targets: second ≤ first / 10, and
+ * second ≤ 1.5 × local. On a daemon that still holds the base image's layers
+ * (kind-action/node-base), `docker load` skips writing them, so run 2 is
+ * faster here than on a fresh runner.
+ */
+
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunnerJob, readCommandFile, runMain, runnerJob, runPost } from '../test/support/action.js';
+import { execOk } from '../test/support/exec.js';
+import { printTable, timeIt, writeJson } from './lib/report.js';
+
+const K8S = process.env.BENCH_K8S ?? '1.35';
+const SOURCE = process.env.BENCH_KUBE_SOURCE ?? 'source';
+const CACHE = process.env.KIND_ACTION_CACHE ?? '/var/cache/kind-action';
+
+interface JobTimes {
+  main: number;
+  post: number;
+  readySeconds: number;
+  cacheHit: string;
+  image: string;
+  log: string;
+  postLog: string;
+}
+
+async function job(inputs: Record<string, string>, root: string, label: string): Promise<JobTimes> {
+  const j: RunnerJob = runnerJob({ KIND_ACTION_CACHE: CACHE }, root);
+  let mainLog = '';
+  const main = await timeIt(async () => {
+    const r = await runMain(j, inputs);
+    mainLog = r.stdout + r.stderr;
+    if (r.code !== 0) throw new Error(`main failed (${r.code}):\n${mainLog.slice(-4000)}`);
+  });
+  const out = readCommandFile(j.files.output);
+  let postLog = '';
+  const post = await timeIt(async () => {
+    const r = await runPost(j, inputs);
+    postLog = r.stdout + r.stderr;
+    if (r.code !== 0 || /::warning::/.test(r.stdout)) throw new Error(`post: ${postLog}`);
+  });
+  rmSync(j.dir, { recursive: true, force: true });
+  process.stdout.write(
+    `${label}: main ${main.toFixed(2)}s, post ${post.toFixed(2)}s, cache-hit ${out['cache-hit']}, ready ${out['ready-seconds']}s\n`,
+  );
+  return {
+    main,
+    post,
+    readySeconds: Number(out['ready-seconds']),
+    cacheHit: out['cache-hit'] ?? '',
+    image: out.image ?? '',
+    log: mainLog,
+    postLog,
+  };
+}
+
+async function main(): Promise<void> {
+  await execOk('npm', ['run', '--silent', 'build']);
+  // Run from a copy of the checkout: the recipe (image/) is part of the cache
+  // key, and the worktree may change while the bench runs.
+  const root = mkdtempSync(join(tmpdir(), 'ka-bench-checkout-'));
+  for (const part of ['action.yml', 'dist', 'image']) cpSync(part, join(root, part), { recursive: true });
+  const hookDir = mkdtempSync(join(tmpdir(), 'ka-bench-hook-'));
+  const hook = join(hookDir, 'after.sh');
+  writeFileSync(hook, `#!/bin/sh\n# bench ${Date.now()}\ntrue\n`, { mode: 0o755 });
+  const inputs = {
+    name: 'bench-cache',
+    'k8s-version': K8S,
+    'kube-source': SOURCE,
+    'after-cluster': hook,
+    wait: '300s',
+  };
+  let image = '';
+  let savedKey = '';
+  try {
+    const first = await job(inputs, root, 'first');
+    image = first.image;
+    savedKey = /saved \S+ to the .+? as (\S+) \(/.exec(first.postLog)?.[1] ?? '';
+    if (!savedKey) throw new Error(`post did not save the image:\n${first.postLog}`);
+    await execOk('docker', ['rmi', image]);
+    const second = await job(inputs, root, 'second');
+    const local = await job(inputs, root, 'local');
+    const firstTotal = first.main + first.post;
+    const secondTotal = second.main;
+    const ratioFirst = secondTotal / firstTotal;
+    const ratioLocal = secondTotal / local.main;
+    const restore =
+      /restored \S+ from the (.+?) \((\S+), (\d+) MB\): fetch ([\d.]+)s, verify ([\d.]+)s, load ([\d.]+)s/.exec(
+        second.log,
+      );
+    printTable(
+      `action-cache (seconds, wall clock of the real main/post processes; Kubernetes ${K8S}, ${SOURCE})`,
+      ['run', 'main', 'post', 'main+post', 'ready-seconds', 'cache-hit'],
+      [
+        row('1 first: bake + start, post saves', first),
+        row('2 second: restore + load + start', second),
+        row('3 local image: start only', local),
+      ],
+    );
+    process.stdout.write(
+      `\nsecond main / first (main+post): ${ratioFirst.toFixed(3)}  (target <= 0.1: ${ratioFirst <= 0.1 ? 'met' : 'NOT met'})\n` +
+        `second main / local main: ${ratioLocal.toFixed(2)}x  (target <= 1.5x: ${ratioLocal <= 1.5 ? 'met' : 'NOT met'})\n` +
+        `archive: ${restore?.[3] ?? '?'} MB gzip -1; second run's restore: fetch ${restore?.[4]}s, verify ${restore?.[5]}s, load ${restore?.[6]}s\n`,
+    );
+    writeJson('action-cache', {
+      k8s: K8S,
+      kubeSource: SOURCE,
+      image,
+      archiveMB: Number(restore?.[3] ?? 0),
+      restoreSeconds: {
+        fetch: Number(restore?.[4] ?? 0),
+        verify: Number(restore?.[5] ?? 0),
+        load: Number(restore?.[6] ?? 0),
+      },
+      seconds: {
+        first: pick(first),
+        second: pick(second),
+        local: pick(local),
+      },
+      ratioSecondToFirst: ratioFirst,
+      ratioSecondToLocal: ratioLocal,
+      targets: { secondToFirst: 0.1, secondToLocal: 1.5 },
+      met: { secondToFirst: ratioFirst <= 0.1, secondToLocal: ratioLocal <= 1.5 },
+    });
+  } finally {
+    rmSync(hookDir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
+    if (image) await execOk('docker', ['rmi', image]).catch(() => {});
+    if (savedKey) rmSync(join(CACHE, 'images', savedKey), { recursive: true, force: true });
+  }
+}
+
+function pick(t: JobTimes): Omit<JobTimes, 'log' | 'postLog'> {
+  const { log: _log, postLog: _post, ...rest } = t;
+  return rest;
+}
+
+function row(label: string, t: JobTimes): string[] {
+  const f = (n: number): string => `${n.toFixed(2)}s`;
+  return [label, f(t.main), f(t.post), f(t.main + t.post), f(t.readySeconds), t.cacheHit];
+}
+
+await main();

@@ -1,0 +1,154 @@
+import * as core from '@actions/core';
+import { existingFile, parseKubeSource } from '../cli/build-inputs.js';
+import { kubeconfigPath, readEnv } from '../cli/inputs.js';
+import type { KubeSource } from '../core/bake/sources.js';
+import { parseDuration } from '../core/duration.js';
+import { UsageError } from '../core/errors.js';
+import { validateImageRef } from '../core/image/reference.js';
+import { resolveKubernetesVersion } from '../core/image/versions.js';
+import { truncate, validateClusterName } from '../core/names.js';
+
+export type BuildPolicy = 'auto' | 'always' | 'never';
+
+/** Every input of action.yml, validated and in the form the run needs. */
+export interface Inputs {
+  name: string;
+  k8sVersion: string;
+  image: string | undefined;
+  build: BuildPolicy;
+  preloadImages: string[];
+  beforeCluster: string | undefined;
+  afterCluster: string | undefined;
+  kubeSource: KubeSource;
+  cache: boolean;
+  cacheKeySuffix: string;
+  waitMs: number;
+  kubeconfig: string;
+  exportDockerHost: boolean;
+  registry: Registry | undefined;
+  keep: boolean;
+}
+
+export interface Registry {
+  server: string;
+  user: string;
+  password: string;
+}
+
+/**
+ * Read and check every input before anything starts. The defaults repeat
+ * action.yml's, so a run outside a runner (tests, `act`) behaves the same.
+ * Errors name the input and the accepted form.
+ */
+export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
+  // Mask first: nothing below may print the password, even in an error.
+  const password = core.getInput('registry-password');
+  if (password) core.setSecret(password);
+  const name = named('name', () => validateClusterName(text('name') || 'kind'));
+  const image = optional('image');
+  const build = oneOf('build', ['auto', 'always', 'never'] as const, 'auto');
+  const preloadImages = list('preload-images').map((ref) => validateImageRef(ref, 'preload-images'));
+  const beforeCluster = existingFile(optional('before-cluster'), 'before-cluster');
+  const afterCluster = existingFile(optional('after-cluster'), 'after-cluster');
+  if (image !== undefined) {
+    validateImageRef(image, 'image');
+    if (build === 'always') throw new UsageError('image: cannot be combined with build: always');
+    if (preloadImages.length || beforeCluster || afterCluster) {
+      throw new UsageError(
+        'image: preload-images, before-cluster and after-cluster change a baked image; leave image empty to bake one',
+      );
+    }
+  }
+  return {
+    name,
+    k8sVersion: named('k8s-version', () => resolveKubernetesVersion(optional('k8s-version'))),
+    image,
+    build,
+    preloadImages,
+    beforeCluster,
+    afterCluster,
+    kubeSource: parseKubeSource(text('kube-source') || 'release', 'kube-source'),
+    cache: bool('cache', true),
+    cacheKeySuffix: suffix(text('cache-key-suffix')),
+    waitMs: parseDuration(text('wait') || '180s', 'wait'),
+    kubeconfig: named('kubeconfig', () => kubeconfigPath(optional('kubeconfig'), name, readEnv(env))),
+    exportDockerHost: bool('export-docker-host', true),
+    registry: registry(password),
+    keep: bool('keep', false),
+  };
+}
+
+function text(input: string): string {
+  return core.getInput(input).trim();
+}
+
+function optional(input: string): string | undefined {
+  return text(input) || undefined;
+}
+
+/** Re-word a core validator's error so it names the Action's input, not a CLI flag. */
+function named<T>(input: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(err.message.replace(/^--[\w-]+:/, `${input}:`));
+    throw err;
+  }
+}
+
+function oneOf<T extends string>(input: string, allowed: readonly T[], fallback: T): T {
+  const value = text(input) || fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`${input}: "${truncate(value)}" is not one of ${allowed.join(', ')}`);
+}
+
+function bool(input: string, fallback: boolean): boolean {
+  if (text(input) === '') return fallback;
+  try {
+    return core.getBooleanInput(input);
+  } catch {
+    throw new UsageError(`${input}: "${truncate(core.getInput(input))}" is not a boolean (true or false)`);
+  }
+}
+
+/** Entries separated by newlines or commas; blank entries and `#` comments ignored. */
+export function splitList(value: string): string[] {
+  return value
+    .split(/[\n,]/)
+    .map((s) => s.replace(/#.*$/, '').trim())
+    .filter(Boolean);
+}
+
+function list(input: string): string[] {
+  return splitList(core.getInput(input));
+}
+
+const SUFFIX = /^[A-Za-z0-9._-]{1,64}$/;
+
+function suffix(value: string): string {
+  if (value === '' || SUFFIX.test(value)) return value;
+  throw new UsageError(
+    `cache-key-suffix: "${truncate(value)}" may hold only letters, digits, '.', '_' and '-' (at most 64)`,
+  );
+}
+
+const REGISTRY_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$/;
+
+function registry(password: string): Registry | undefined {
+  const server = text('registry');
+  const user = text('registry-user');
+  if (server && !REGISTRY_HOST.test(server)) {
+    throw new UsageError(
+      `registry: "${truncate(server)}" is not a registry host (e.g. ghcr.io or host:5000)`,
+    );
+  }
+  if (user && !password) throw new UsageError('registry-user: given without registry-password');
+  if (password && !user) throw new UsageError('registry-password: given without registry-user');
+  if (/[\r\n]/.test(user)) throw new UsageError('registry-user: must be one line');
+  if (/[\r\n]/.test(password)) throw new UsageError('registry-password: must be one line');
+  if (!user) {
+    if (server) throw new UsageError('registry: given without registry-user and registry-password');
+    return undefined;
+  }
+  return { server, user, password };
+}

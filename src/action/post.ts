@@ -1,0 +1,3 @@
+import { run } from './run-post.js';
+
+await run();

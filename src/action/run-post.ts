@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import * as core from '@actions/core';
+import { saveImage } from '../core/cache/image-cache.js';
+import { LocalDirectoryStore } from '../core/cache/local-store.js';
+import type { CacheStore } from '../core/cache/store.js';
+import { down } from '../core/cluster/down.js';
+import { DockerClient } from '../core/docker/client.js';
+import { resolveEndpoint } from '../core/docker/endpoint.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { ActionsCacheStore } from './cache-store.js';
+import { collectDiagnostics } from './diagnostics.js';
+import { actionsLogger } from './logger.js';
+import { type MainState, readMainState } from './state.js';
+
+/**
+ * The post step: diagnostics when the job failed, teardown by label unless
+ * `keep`, then the cache save when this run baked the image. Only warns.
+ */
+export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const log = actionsLogger();
+  const state = readMainState();
+  if (!state?.owns) {
+    core.info('kind-action: main started no cluster; nothing to clean up');
+    return;
+  }
+  try {
+    // The daemon main used; the environment now names the node's own Docker.
+    const docker = await DockerClient.connect(state.endpoint ?? resolveEndpoint(env, readText), log);
+    const jobStatus = core.getInput('job-status').trim().toLowerCase();
+    if (needsDiagnostics(state, jobStatus)) {
+      await collectDiagnostics(docker, state.name, state.diagnosticsDir);
+    }
+    if (state.keep) core.info(`keep: true; leaving cluster "${state.name}" running`);
+    else await teardown(docker, state.name, log);
+    if (state.save && state.phase === 'ready' && jobStatus !== 'cancelled') {
+      await saveToCache(docker, state.save, log);
+    }
+  } catch (err) {
+    core.warning(`kind-action post: ${errorMessage(err)}`);
+  }
+}
+
+/** Diagnose when the job did not succeed, unless main already did for its own failure. */
+export function needsDiagnostics(state: Pick<MainState, 'phase' | 'diagnosed'>, jobStatus: string): boolean {
+  if (state.diagnosed) return false;
+  if (state.phase !== 'ready') return true;
+  return jobStatus !== '' && jobStatus !== 'success';
+}
+
+async function teardown(docker: DockerClient, name: string, log: Logger): Promise<void> {
+  try {
+    const result = await down(docker, name, log);
+    core.info(
+      `removed ${result.containers} container(s), ${result.volumes} volume(s), ${result.networks} network(s) of cluster "${name}"`,
+    );
+  } catch (err) {
+    core.warning(`teardown of cluster "${name}" failed: ${errorMessage(err)}`);
+  }
+}
+
+async function saveToCache(
+  docker: DockerClient,
+  save: NonNullable<MainState['save']>,
+  log: Logger,
+): Promise<void> {
+  const store: CacheStore =
+    save.store === 'actions' ? new ActionsCacheStore(log) : new LocalDirectoryStore(save.localDir ?? '');
+  const result = await saveImage(docker, save.ref, save.key, { store, workDir: save.workDir }, log);
+  if (!result.saved) core.warning(`the node image was not cached: ${result.reason}`);
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { restoreImage, saveImage } from '../../src/core/cache/image-cache.js';
+import { sha256File, writeChecksum } from '../../src/core/cache/integrity.js';
+import { LocalDirectoryStore } from '../../src/core/cache/local-store.js';
+import { ARCHIVE_FILE } from '../../src/core/cache/store.js';
+import { DockerClient } from '../../src/core/docker/client.js';
+import type { Logger } from '../../src/core/logger.js';
+import { execOk } from '../support/exec.js';
+
+/**
+ * The image cache against the real engine: `docker save` → gzip → sha256 →
+ * store → restore → verify → `docker load`, and every way an entry can be
+ * damaged, which must end as a warning, a removed entry and a miss.
+ */
+const REF = 'kind-action-test/cache-roundtrip:v1';
+const OTHER = 'kind-action-test/cache-other:v1';
+let docker: DockerClient;
+let dir: string;
+let store: LocalDirectoryStore;
+let storeDir: string;
+let imageId = '';
+const warnings: string[] = [];
+const log: Logger = {
+  debug: () => {},
+  info: () => {},
+  progress: () => {},
+  warn: (m) => warnings.push(m),
+  error: (m) => warnings.push(m),
+};
+
+/** A small image with a layer of its own (random bytes), so a load really writes it. */
+async function makeImage(ref: string): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), 'ka-img-'));
+  writeFileSync(join(root, 'payload'), randomBytes(2 * 1024 * 1024));
+  await execOk('sh', ['-c', `tar -C "$1" -c . | docker import - "$2" >/dev/null`, 'sh', root, ref]);
+  rmSync(root, { recursive: true, force: true });
+  return (await execOk('docker', ['image', 'inspect', '-f', '{{.Id}}', ref])).trim();
+}
+
+async function removeImage(ref: string): Promise<void> {
+  await execOk('docker', ['rmi', '-f', ref]).catch(() => '');
+}
+
+const opts = () => ({ store, key: 'k', prefixes: ['k-'], workDir: join(dir, 'work') });
+const entryFile = (key: string): string => join(storeDir, key, ARCHIVE_FILE);
+
+let golden: string;
+
+beforeAll(async () => {
+  docker = await DockerClient.connect(
+    { kind: 'socket', socketPath: '/var/run/docker.sock', source: 'test' },
+    log,
+  );
+  imageId = await makeImage(REF);
+  golden = mkdtempSync(join(tmpdir(), 'ka-cache-golden-'));
+  const saved = await saveImage(
+    docker,
+    REF,
+    'k-r1-1',
+    { store: new LocalDirectoryStore(golden), workDir: join(golden, '.work') },
+    log,
+  );
+  expect(saved).toMatchObject({ saved: true });
+});
+
+afterAll(async () => {
+  rmSync(golden, { recursive: true, force: true });
+  await removeImage(REF);
+  await removeImage(OTHER);
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ka-cache-it-'));
+  storeDir = join(dir, 'store');
+  store = new LocalDirectoryStore(storeDir);
+  warnings.length = 0;
+  cpSync(join(golden, 'k-r1-1'), join(storeDir, 'k-r1-1'), { recursive: true });
+  await removeImage(REF);
+});
+
+describe('DockerClient', () => {
+  test('a socket endpoint is used even when DOCKER_HOST names another daemon', async () => {
+    // Post runs with DOCKER_HOST exported by main (the node's Docker), yet must use the host's.
+    vi.stubEnv('DOCKER_HOST', 'tcp://127.0.0.1:1');
+    try {
+      const c = await DockerClient.connect(
+        { kind: 'socket', socketPath: '/var/run/docker.sock', source: 'state' },
+        log,
+      );
+      expect((await c.info()).ID).toBeTruthy();
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe('image cache round trip', () => {
+  test('save then restore loads the same image, with its sha256 beside the archive', async () => {
+    expect(readdirSync(join(storeDir, 'k-r1-1')).sort()).toEqual([ARCHIVE_FILE, `${ARCHIVE_FILE}.sha256`]);
+    const sum = readFileSync(`${entryFile('k-r1-1')}.sha256`, 'utf8').slice(0, 64);
+    expect(await sha256File(entryFile('k-r1-1'))).toBe(sum);
+    expect(await docker.imageExists(REF)).toBe(false);
+
+    const r = await restoreImage(docker, REF, opts(), log);
+    expect(r).toMatchObject({ hit: true, key: 'k-r1-1' });
+    expect(await docker.imageId(REF)).toBe(imageId);
+    expect(warnings).toEqual([]);
+    // The scratch directory is gone after the load.
+    expect(() => readdirSync(join(dir, 'work'))).toThrow();
+  });
+
+  test('no entry is a plain miss, without a warning', async () => {
+    const r = await restoreImage(docker, REF, { ...opts(), key: 'other', prefixes: ['other-'] }, log);
+    expect(r).toEqual({ hit: false, reason: 'no entry for other' });
+    expect(warnings).toEqual([]);
+  });
+
+  test.each<[string, (file: string) => void, RegExp]>([
+    [
+      'a flipped byte',
+      (f) => {
+        const b = readFileSync(f);
+        b[Math.floor(b.length / 2)] = (b[Math.floor(b.length / 2)] ?? 0) ^ 0xff;
+        writeFileSync(f, b);
+      },
+      /has sha256 .* expected/,
+    ],
+    ['a partial archive (upload cut short)', (f) => truncateSync(f, 1000), /\(1000 bytes\) has sha256/],
+    ['a missing checksum (save interrupted)', (f) => rmSync(`${f}.sha256`), /sha256 is missing/],
+    [
+      'a valid checksum over bytes that are not an image',
+      (f) => {
+        writeFileSync(f, gzipSync(Buffer.from('not a docker save archive')));
+      },
+      /docker load failed/,
+    ],
+  ])('%s: a warning, the entry removed, a miss — never a failure', async (_, damage, reason) => {
+    const file = entryFile('k-r1-1');
+    damage(file);
+    if (reason.source.startsWith('docker load')) await writeChecksum(file, await sha256File(file));
+    const r = await restoreImage(docker, REF, opts(), log);
+    expect(r.hit).toBe(false);
+    if (!r.hit) expect(r.reason).toMatch(reason);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /cache entry k-r1-1 is corrupt or partial .* removing it and building the image again/,
+    );
+    expect(readdirSync(storeDir)).toEqual([]);
+    expect(await docker.imageExists(REF)).toBe(false);
+  });
+
+  test('an archive of another image is refused the same way', async () => {
+    await makeImage(OTHER);
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    expect(await saveImage(docker, OTHER, 'k-r2-1', { store, workDir: other }, log)).toMatchObject({
+      saved: true,
+    });
+    rmSync(join(storeDir, 'k-r1-1'), { recursive: true });
+    const r = await restoreImage(docker, REF, opts(), log);
+    expect(r.hit).toBe(false);
+    if (!r.hit) expect(r.reason).toMatch(/does not hold kind-action-test\/cache-roundtrip:v1/);
+    expect(readdirSync(storeDir)).toEqual([]);
+  });
+
+  test('the size guard skips the save and stores nothing', async () => {
+    await makeImage(REF);
+    const r = await saveImage(docker, REF, 'k-big', { store, workDir: join(dir, 'w2'), maxBytes: 1024 }, log);
+    expect(r.saved).toBe(false);
+    if (!r.saved) expect(r.reason).toMatch(/MB, over the 0 MB limit/);
+    expect(readdirSync(storeDir)).toEqual(['k-r1-1']);
+    await removeImage(REF);
+  });
+});

@@ -1,0 +1,265 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { afterAll, describe, expect, test } from 'vitest';
+import { readCommandFile, removeRunnerJobs, runMain, runnerJob, runPost } from '../support/action.js';
+import { cli, isolatedEnv } from '../support/cli.js';
+import { leftovers, NOTHING } from '../support/docker.js';
+import { fakeNodeImage } from '../support/fake-node.js';
+
+/**
+ * The Action's main and post as real node processes, the way a runner runs
+ * them: INPUT_* variables and the GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE /
+ * GITHUB_STEP_SUMMARY files, against the real Docker engine.
+ */
+const NAMES = [
+  'act-cancel',
+  'act-taken',
+  'act-ok',
+  'act-nodh',
+  'act-never',
+  'act-exit',
+  'act-later',
+  'act-keep',
+];
+
+afterAll(async () => {
+  removeRunnerJobs();
+  const env = isolatedEnv();
+  for (const name of NAMES) await cli(['down', '--name', name], env);
+});
+
+describe('main then post, with a node that becomes ready', () => {
+  test('outputs, exported variables, masks, state and summary; post leaves nothing', async () => {
+    const job = runnerJob();
+    const r = await runMain(job, { name: 'act-ok', image: fakeNodeImage('ready'), wait: '60s' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+
+    const out = readCommandFile(job.files.output);
+    expect(out).toMatchObject({
+      'cluster-name': 'act-ok',
+      kubeconfig: `${job.home}/.kube/kind-action-act-ok.yaml`,
+      'cache-hit': 'false',
+      image: fakeNodeImage('ready'),
+      'diagnostics-dir': `${job.dir}/temp/kind-action-diagnostics-act-ok`,
+    });
+    expect(out['api-server']).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(out['docker-host']).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    expect(Number(out['ready-seconds'])).toBeGreaterThanOrEqual(0);
+
+    expect(readCommandFile(job.files.env)).toEqual({
+      KUBECONFIG: out.kubeconfig,
+      DOCKER_HOST: out['docker-host'],
+    });
+    const kubeconfig = out.kubeconfig ?? '';
+    expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
+    expect(readFileSync(kubeconfig, 'utf8')).toContain(`server: ${out['api-server']}`);
+
+    // The key data and the decoded key are masked, and printed nowhere else.
+    expect(r.stdout).toContain('::add-mask::ZmFrZS1rZXk=');
+    expect(r.stdout).toContain('::add-mask::fake-key');
+    expect(r.stdout.replace(/::add-mask::.*\n/g, '')).not.toMatch(/ZmFrZS1rZXk=|fake-key/);
+
+    const state = JSON.parse(readCommandFile(job.files.state)['kind-action'] ?? '{}');
+    expect(state).toMatchObject({ name: 'act-ok', phase: 'ready', keep: false, diagnosed: false });
+    expect(state.save).toBeUndefined();
+
+    const summary = readFileSync(job.files.summary, 'utf8');
+    expect(summary).toMatch(/<h3>Kubernetes cluster "act-ok" ready in [\d.]+s<\/h3>/);
+    expect(summary).toMatch(/<tr><td>kubernetes-ready<\/td><td>[\d.]+<\/td><\/tr>/);
+    expect(summary).toContain('<li>cache hit: no</li>');
+    expect((await leftovers('act-ok')).containers).toHaveLength(1);
+
+    const p = await runPost(job, { name: 'act-ok' }, 'success');
+    expect(p.code).toBe(0);
+    expect(p.stdout).not.toContain('::warning::');
+    expect(p.stdout).not.toContain('::group::');
+    expect(p.stdout).toContain('removed 1 container(s)');
+    expect(await leftovers('act-ok')).toEqual(NOTHING);
+    expect(existsSync(out['diagnostics-dir'] ?? '')).toBe(false);
+  });
+
+  test('export-docker-host: false exports only KUBECONFIG', async () => {
+    const job = runnerJob();
+    const r = await runMain(job, {
+      name: 'act-nodh',
+      image: fakeNodeImage('ready'),
+      'export-docker-host': 'false',
+    });
+    expect(r.code).toBe(0);
+    expect(Object.keys(readCommandFile(job.files.env))).toEqual(['KUBECONFIG']);
+    expect((await runPost(job, {})).code).toBe(0);
+    expect(await leftovers('act-nodh')).toEqual(NOTHING);
+  });
+
+  test('keep: true leaves the cluster running after post', async () => {
+    const job = runnerJob();
+    expect((await runMain(job, { name: 'act-keep', image: fakeNodeImage('ready'), keep: 'true' })).code).toBe(
+      0,
+    );
+    const p = await runPost(job, {}, 'success');
+    expect(p.code).toBe(0);
+    expect(p.stdout).toContain('keep: true; leaving cluster "act-keep" running');
+    expect((await leftovers('act-keep')).containers).toHaveLength(1);
+    await cli(['down', '--name', 'act-keep'], isolatedEnv());
+    expect(await leftovers('act-keep')).toEqual(NOTHING);
+  });
+});
+
+describe('failures: diagnostics, then teardown in post', () => {
+  test('a node that never gets ready: main fails with diagnostics, post removes it', async () => {
+    const job = runnerJob();
+    const r = await runMain(job, { name: 'act-never', image: fakeNodeImage('never'), wait: '3s' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error::.*kubernetes-ready/);
+    for (const group of [
+      'node container logs',
+      'readiness /status',
+      'kubectl get nodes,pods -A -o wide',
+      'events',
+    ]) {
+      expect(r.stdout).toContain(`::group::kind-action diagnostics: ${group}`);
+    }
+    const dir = readCommandFile(job.files.output)['diagnostics-dir'] ?? '';
+    expect(readdirSync(dir).sort()).toEqual([
+      'describe-not-ready.txt',
+      'events.txt',
+      'node.log',
+      'nodes-pods.txt',
+      'status.json',
+    ]);
+    // The fake node has no kubectl: that piece says so instead of failing the step.
+    expect(readFileSync(`${dir}/nodes-pods.txt`, 'utf8')).toMatch(/not available|exit/);
+    expect(readFileSync(`${dir}/status.json`, 'utf8')).toMatch(/\{|kubernetes/);
+    const state = JSON.parse(readCommandFile(job.files.state)['kind-action'] ?? '{}');
+    expect(state).toMatchObject({ phase: 'failed', diagnosed: true });
+    // The failed node is kept for post (and for diagnostics), then removed there.
+    expect((await leftovers('act-never')).containers).toHaveLength(1);
+
+    const p = await runPost(job, {}, 'failure');
+    expect(p.code).toBe(0);
+    expect(p.stdout).not.toContain('::group::');
+    expect(await leftovers('act-never')).toEqual(NOTHING);
+  });
+
+  test('a node that exits: main fails naming it, with its last log lines', async () => {
+    const job = runnerJob();
+    const r = await runMain(job, { name: 'act-exit', image: fakeNodeImage('exit'), wait: '30s' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error::/);
+    expect(r.stdout).toContain('fake-node: failing on purpose');
+    expect((await runPost(job, {}, 'failure')).code).toBe(0);
+    expect(await leftovers('act-exit')).toEqual(NOTHING);
+  });
+
+  test('cancelled while waiting (SIGINT from the runner): main removes the node, post finds nothing', async () => {
+    const job = runnerJob();
+    const r = await runMain(
+      job,
+      { name: 'act-cancel', image: fakeNodeImage('never'), wait: '120s' },
+      {
+        onSpawn: (child) => {
+          let seen = '';
+          const onData = (d: Buffer): void => {
+            seen += d.toString();
+            if (!seen.includes('waiting for kind-action-act-cancel')) return;
+            child.stdout?.off('data', onData);
+            child.kill('SIGINT');
+          };
+          child.stdout?.on('data', onData);
+        },
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error::interrupted by SIGINT/);
+    expect(await leftovers('act-cancel')).toEqual(NOTHING);
+    const p = await runPost(job, {}, 'cancelled');
+    expect(p.code).toBe(0);
+    expect(p.stdout).toContain('removed 0 container(s)');
+  });
+
+  test('a later step failed: post writes diagnostics, then tears down', async () => {
+    const job = runnerJob();
+    expect((await runMain(job, { name: 'act-later', image: fakeNodeImage('ready') })).code).toBe(0);
+    const p = await runPost(job, {}, 'failure');
+    expect(p.code).toBe(0);
+    expect(p.stdout).toContain('::group::kind-action diagnostics: node container logs');
+    const dir = readCommandFile(job.files.output)['diagnostics-dir'] ?? '';
+    expect(readdirSync(dir)).toContain('node.log');
+    expect(await leftovers('act-later')).toEqual(NOTHING);
+  });
+
+  test('a name already in use: main refuses it, and post leaves the other cluster alone', async () => {
+    const env = isolatedEnv();
+    expect((await cli(['up', '--name', 'act-taken', '--image', fakeNodeImage('ready')], env)).code).toBe(0);
+    const job = runnerJob();
+    const r = await runMain(job, { name: 'act-taken', image: fakeNodeImage('ready') });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error::name: a cluster named "act-taken" already exists/);
+    const p = await runPost(job, {}, 'failure');
+    expect(p.stdout).toContain('nothing to clean up');
+    expect((await leftovers('act-taken')).containers).toHaveLength(1);
+    await cli(['down', '--name', 'act-taken'], env);
+  });
+
+  test('post with no state from main does nothing and succeeds', async () => {
+    const p = await runPost(runnerJob(), {});
+    expect(p.code).toBe(0);
+    expect(p.stdout).toContain('nothing to clean up');
+  });
+});
+
+describe('bad input: a clear error before anything starts, nothing created', () => {
+  test.each<[string, Record<string, string>, RegExp]>([
+    ['unknown build', { build: 'sometimes' }, /build: "sometimes" is not one of auto, always, never/],
+    ['wait: soon', { wait: 'soon' }, /wait: "soon" is not a duration/],
+    [
+      'bad preload ref',
+      { 'preload-images': 'nginx:1\nNOT/valid ref' },
+      /preload-images: "NOT\/valid ref" is not an image reference/,
+    ],
+    [
+      'missing hook path',
+      { 'after-cluster': 'hooks/nope.sh' },
+      /after-cluster: "hooks\/nope.sh" is not an existing file/,
+    ],
+    [
+      'registry-user without password',
+      { 'registry-user': 'bot' },
+      /registry-user: given without registry-password/,
+    ],
+    ['cache: maybe', { cache: 'maybe' }, /cache: "maybe" is not a boolean/],
+    ['unsupported k8s-version', { 'k8s-version': '1.20' }, /k8s-version: "1.20" is not supported/],
+    ['shell-hostile name', { name: '$(touch /tmp/ka-pwned)' }, /name: .* is not a DNS label/],
+    ['shell-hostile wait', { wait: '1s;touch /tmp/ka-pwned' }, /wait: .* is not a duration/],
+    [
+      'shell-hostile preload',
+      { 'preload-images': 'a`touch /tmp/ka-pwned`' },
+      /preload-images: .* is not an image reference/,
+    ],
+    [
+      'shell-hostile hook path',
+      { 'before-cluster': '$(touch /tmp/ka-pwned)' },
+      /before-cluster: .* is not an existing file/,
+    ],
+  ])('%s', async (_, inputs, message) => {
+    const job = runnerJob();
+    const r = await runMain(job, { name: 'act-bad', image: fakeNodeImage('ready'), ...inputs });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`::error::${message.source}`));
+    // Nothing started: no state for post, no outputs, no container.
+    expect(readFileSync(job.files.state, 'utf8')).toBe('');
+    expect(readFileSync(job.files.output, 'utf8')).toBe('');
+    expect(readFileSync(job.files.env, 'utf8')).toBe('');
+    expect(await leftovers('act-bad')).toEqual(NOTHING);
+    expect(existsSync('/tmp/ka-pwned')).toBe(false);
+    expect((await runPost(job, {})).stdout).toContain('nothing to clean up');
+  });
+
+  test('the registry password is masked before any error can show it', async () => {
+    const job = runnerJob();
+    const r = await runMain(job, { 'registry-password': 'hunter2-secret' });
+    expect(r.code).toBe(1);
+    expect(r.stdout.indexOf('::add-mask::hunter2-secret')).toBe(0);
+    expect(r.stdout).toContain('::error::registry-password: given without registry-user');
+  });
+});

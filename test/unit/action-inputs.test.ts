@@ -1,0 +1,170 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { getInputs, splitList } from '../../src/action/inputs.js';
+import { UsageError } from '../../src/core/errors.js';
+
+const hook = join(mkdtempSync(join(tmpdir(), 'ka-inputs-')), 'hook.sh');
+writeFileSync(hook, '#!/bin/sh\ntrue\n');
+const env = { HOME: '/home/runner', XDG_CACHE_HOME: '/home/runner/.cache' };
+
+/** Set `with:` values the way the runner does, for one call. */
+function withInputs(inputs: Record<string, string>): void {
+  for (const [k, v] of Object.entries(inputs)) vi.stubEnv(`INPUT_${k.toUpperCase()}`, v);
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('getInputs', () => {
+  test('defaults match action.yml', () => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(getInputs(env)).toEqual({
+      name: 'kind',
+      k8sVersion: '1.35.4',
+      image: undefined,
+      build: 'auto',
+      preloadImages: [],
+      beforeCluster: undefined,
+      afterCluster: undefined,
+      kubeSource: 'release',
+      cache: true,
+      cacheKeySuffix: '',
+      waitMs: 180_000,
+      kubeconfig: '/home/runner/.kube/kind-action-kind.yaml',
+      exportDockerHost: true,
+      registry: undefined,
+      keep: false,
+    });
+  });
+
+  test('every input is read and converted', () => {
+    withInputs({
+      name: 'ci-1',
+      'k8s-version': 'v1.34.4',
+      build: 'always',
+      'preload-images': `nginx:1.27\n  registry.example.com:5000/app/api:v2 , busybox@sha256:${'a'.repeat(64)}`,
+      'before-cluster': hook,
+      'after-cluster': hook,
+      'kube-source': 'source',
+      cache: 'false',
+      'cache-key-suffix': 'nightly.2',
+      wait: '2m',
+      kubeconfig: '/tmp/kc.yaml',
+      'export-docker-host': 'False',
+      registry: 'registry.example.com:5000',
+      'registry-user': 'bot',
+      'registry-password': 's3cret',
+      keep: 'TRUE',
+    });
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      out.push(String(s));
+      return true;
+    });
+    expect(getInputs(env)).toMatchObject({
+      name: 'ci-1',
+      k8sVersion: '1.34.4',
+      build: 'always',
+      preloadImages: [
+        'nginx:1.27',
+        'registry.example.com:5000/app/api:v2',
+        `busybox@sha256:${'a'.repeat(64)}`,
+      ],
+      beforeCluster: hook,
+      afterCluster: hook,
+      kubeSource: 'source',
+      cache: false,
+      cacheKeySuffix: 'nightly.2',
+      waitMs: 120_000,
+      kubeconfig: '/tmp/kc.yaml',
+      exportDockerHost: false,
+      registry: { server: 'registry.example.com:5000', user: 'bot', password: 's3cret' },
+      keep: true,
+    });
+    // The password is masked before anything else can print it.
+    expect(out.join('')).toContain('::add-mask::s3cret');
+  });
+
+  test.each<[string, Record<string, string>, RegExp]>([
+    ['unknown build', { build: 'sometimes' }, /^build: "sometimes" is not one of auto, always, never$/],
+    ['wait not a duration', { wait: 'soon' }, /^wait: "soon" is not a duration/],
+    [
+      'bad preload entry',
+      { 'preload-images': 'nginx:1\nNot An Image' },
+      /^preload-images: "Not An Image" is not an image reference/,
+    ],
+    [
+      'missing before-cluster',
+      { 'before-cluster': '/nonexistent/hook.sh' },
+      /^before-cluster: "\/nonexistent\/hook.sh" is not an existing file/,
+    ],
+    [
+      'missing after-cluster',
+      { 'after-cluster': 'no-such-hook.sh' },
+      /^after-cluster: "no-such-hook.sh" is not an existing file/,
+    ],
+    [
+      'registry-user without password',
+      { 'registry-user': 'bot' },
+      /^registry-user: given without registry-password$/,
+    ],
+    [
+      'password without user',
+      { 'registry-password': 'x' },
+      /^registry-password: given without registry-user$/,
+    ],
+    ['registry without credentials', { registry: 'ghcr.io' }, /^registry: given without registry-user/],
+    [
+      'bad registry host',
+      { registry: 'https://ghcr.io', 'registry-user': 'u', 'registry-password': 'p' },
+      /^registry: .* is not a registry host/,
+    ],
+    ['cache: maybe', { cache: 'maybe' }, /^cache: "maybe" is not a boolean \(true or false\)$/],
+    ['keep: yes', { keep: 'yes' }, /^keep: "yes" is not a boolean/],
+    ['export-docker-host: 1', { 'export-docker-host': '1' }, /^export-docker-host: "1" is not a boolean/],
+    ['bad name', { name: 'Bad_Name' }, /^name: "Bad_Name" is not a DNS label/],
+    ['unsupported version', { 'k8s-version': '1.20' }, /^k8s-version: "1.20" is not supported/],
+    ['bad kube-source', { 'kube-source': 'ftp' }, /^kube-source: "ftp" is not one of release, source$/],
+    ['bad image', { image: 'UPPER/case' }, /^image: "UPPER\/case" is not an image reference/],
+    [
+      'image with build: always',
+      { image: 'kind-action/node:v1', build: 'always' },
+      /^image: cannot be combined with build: always$/,
+    ],
+    [
+      'image with preload',
+      { image: 'kind-action/node:v1', 'preload-images': 'nginx:1' },
+      /^image: preload-images/,
+    ],
+    ['suffix with a comma', { 'cache-key-suffix': 'a,b' }, /^cache-key-suffix: "a,b" may hold only/],
+    ['shell-hostile name', { name: '$(touch /tmp/ka-pwned)' }, /^name: .* is not a DNS label/],
+    ['shell-hostile wait', { wait: '1s; rm -rf /' }, /^wait: .* is not a duration/],
+    [
+      'shell-hostile preload',
+      { 'preload-images': 'nginx`id`' },
+      /^preload-images: .* is not an image reference/,
+    ],
+    ['shell-hostile suffix', { 'cache-key-suffix': '$(id)' }, /^cache-key-suffix: .* may hold only/],
+    ['newline in kubeconfig', { kubeconfig: 'a\nb' }, /^kubeconfig: "a\\nb" is not a usable file path/],
+  ])('%s → a UsageError naming the input', (_, inputs, message) => {
+    withInputs(inputs);
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(() => getInputs(env)).toThrow(UsageError);
+    expect(() => getInputs(env)).toThrow(message);
+  });
+});
+
+describe('splitList', () => {
+  test.each([
+    ['', []],
+    ['a:1', ['a:1']],
+    ['a:1\nb:2', ['a:1', 'b:2']],
+    ['a:1, b:2,,', ['a:1', 'b:2']],
+    ['  a:1  \n\n # comment\nb:2 # why', ['a:1', 'b:2']],
+  ])('%j → %j', (value, list) => {
+    expect(splitList(value)).toEqual(list);
+  });
+});
