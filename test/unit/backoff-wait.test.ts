@@ -25,11 +25,15 @@ describe('backoffDelay', () => {
       for (const r of [0, 0.3, 0.99]) {
         const d = backoffDelay(attempt, DEFAULT_BACKOFF, () => r);
         expect(d).toBeLessThanOrEqual(DEFAULT_BACKOFF.maxMs);
-        expect(d).toBeGreaterThanOrEqual(Math.min(DEFAULT_BACKOFF.maxMs, 100 * 2 ** attempt) * 0.8 - 1);
+        expect(d).toBeGreaterThanOrEqual(
+          Math.min(DEFAULT_BACKOFF.maxMs, DEFAULT_BACKOFF.initialMs * 2 ** attempt) * 0.8 - 1,
+        );
       }
     }
   });
 });
+
+const STEPS = { initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.2 };
 
 /** A clock that advances only when someone sleeps: waits run instantly. */
 function fakeClock(): Clock & { slept: number[] } {
@@ -57,7 +61,9 @@ describe('waitFor', () => {
   test('returns the value once the probe passes, backing off in between', async () => {
     const clock = fakeClock();
     const probe = scripted('x', [notYet('a'), notYet('a'), ok('done')]);
-    await expect(waitFor(probe, { deadline: 10_000, clock, random: () => 1 })).resolves.toBe('done');
+    await expect(waitFor(probe, { deadline: 10_000, clock, random: () => 1, backoff: STEPS })).resolves.toBe(
+      'done',
+    );
     expect(clock.slept).toEqual([100, 200]);
   });
 
@@ -119,7 +125,7 @@ describe('waitForPhases', () => {
         { name: 'one', probe: scripted('one', [notYet('x'), ok(1)]) },
         { name: 'two', probe: scripted('two', [ok(2)]) },
       ],
-      { deadline: 1e6, clock, random: () => 1 },
+      { deadline: 1e6, clock, random: () => 1, backoff: STEPS },
     );
     expect(values).toEqual([1, 2]);
     expect(timings).toEqual({ one: 0.1, two: 0 });

@@ -6,7 +6,7 @@ export interface BackoffOptions {
   jitter: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.2 };
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 25, maxMs: 2000, factor: 2, jitter: 0.2 };
 
 /**
  * Delay before attempt `attempt` (0-based): exponential, capped, with jitter

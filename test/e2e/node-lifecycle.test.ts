@@ -1,0 +1,47 @@
+import { X509Certificate } from 'node:crypto';
+import { afterAll, describe, expect, inject, test } from 'vitest';
+import { cli, isolatedEnv, parseJson } from '../support/cli.js';
+import { docker, leftovers, NOTHING } from '../support/docker.js';
+
+const image = inject('nodeImage');
+const env = isolatedEnv();
+
+interface UpJson {
+  containerId: string;
+  configUrl: string;
+}
+
+async function start(name: string): Promise<UpJson> {
+  const r = await cli(['up', '--name', name, '--image', image, '--json'], env);
+  expect(r.code, r.stderr).toBe(0);
+  return parseJson<UpJson>(r);
+}
+
+async function caFingerprint(up: UpJson): Promise<string> {
+  const pem = await (await fetch(up.configUrl.replace(/\/config$/, '/ca.crt'))).text();
+  return new X509Certificate(pem).fingerprint256;
+}
+
+afterAll(async () => {
+  await cli(['down', '--name', 'ca-a'], env);
+  await cli(['down', '--name', 'ca-b'], env);
+  expect(await leftovers('ca-a')).toEqual(NOTHING);
+  expect(await leftovers('ca-b')).toEqual(NOTHING);
+});
+
+describe('each start of one baked image', () => {
+  test('gets its own cluster CA; docker stop ends the node by itself, not by a kill', async () => {
+    const [a, b] = await Promise.all([start('ca-a'), start('ca-b')]);
+    const [fa, fb] = await Promise.all([caFingerprint(a), caFingerprint(b)]);
+    expect(fa).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(fa).not.toBe(fb);
+
+    // docker stop sends SIGTERM and kills after 10 s; exit code 0 means the
+    // node shut itself down within that budget (137 would be the kill).
+    await docker.getContainer(a.containerId).stop({ t: 10 });
+    const state = (await docker.getContainer(a.containerId).inspect()).State;
+    expect(state.Running).toBe(false);
+    expect(state.ExitCode).toBe(0);
+    expect(state.OOMKilled).toBe(false);
+  });
+});
