@@ -84,11 +84,16 @@ async function cold(client: DockerClient): Promise<number> {
 /** (c): time a second kube-apiserver on the running node's warm etcd until /readyz. */
 const FLOOR_SCRIPT = `
 pid=$(pgrep -xo kube-apiserver)
-args=$(tr '\\0' '\\n' < /proc/$pid/cmdline | tail -n +2 | grep -v -- '--secure-port')
+# the running apiserver's flags, without its port (given as "--secure-port N" or "--secure-port=N")
+args=$(tr '\\0' '\\n' < /proc/$pid/cmdline | tail -n +2 | awk 'skip { skip = 0; next } /^--secure-port=/ { next } /^--secure-port$/ { skip = 1; next } { print }')
 start=$(date +%s%N)
 kube-apiserver $args --secure-port=18443 >/tmp/apiserver-floor.log 2>&1 &
 p=$!
-until kubectl --kubeconfig /etc/kubernetes/admin.conf --server https://127.0.0.1:18443 get --raw /readyz >/dev/null 2>&1; do sleep 0.05; done
+deadline=$(( $(date +%s) + 120 ))
+until kubectl --kubeconfig /etc/kubernetes/admin.conf --server https://127.0.0.1:18443 get --raw /readyz >/dev/null 2>&1; do
+  if [ "$(date +%s)" -gt "$deadline" ] || ! kill -0 $p 2>/dev/null; then tail -5 /tmp/apiserver-floor.log >&2; exit 1; fi
+  sleep 0.05
+done
 end=$(date +%s%N)
 kill $p; wait $p 2>/dev/null
 echo $(( (end - start) / 1000000 ))

@@ -385,9 +385,7 @@ main() {
   log "building Kubernetes v${version} (etcd v${etcd_v}, CoreDNS v${coredns_v}, CNI plugins v${cni_v}) with ${GO_VERSION}"
 
   build_component kubernetes "${version}" build_kubernetes "${KUBE_BINARIES[@]}"
-  build_component etcd "${etcd_v}" build_etcd "${ETCD_BINARIES[@]}"
-  build_component coredns "${coredns_v}" build_coredns "${COREDNS_BINARIES[@]}"
-  build_component cni-plugins "${cni_v}" build_cni_plugins "${CNI_PLUGINS_BINARIES[@]}"
+  build_shared_components "${etcd_v}" "${coredns_v}" "${cni_v}"
 
   local tmp
   tmp="$(mktemp -d "${root}/.${version}.XXXXXX")"
@@ -395,9 +393,7 @@ main() {
   chmod 755 "${tmp}"
   mkdir -p "${tmp}/bin"
   link_bins "${COMPONENTS_DIR}/kubernetes-v${version}" "${tmp}/bin" "${KUBE_BINARIES[@]}"
-  link_bins "${COMPONENTS_DIR}/etcd-v${etcd_v}" "${tmp}/bin" "${ETCD_BINARIES[@]}"
-  link_bins "${COMPONENTS_DIR}/coredns-v${coredns_v}" "${tmp}/bin" "${COREDNS_BINARIES[@]}"
-  link_bins "${COMPONENTS_DIR}/cni-plugins-v${cni_v}" "${tmp}/bin" "${CNI_PLUGINS_BINARIES[@]}"
+  link_shared_components "${tmp}/bin" "${etcd_v}" "${coredns_v}" "${cni_v}"
   cat >"${tmp}/versions.txt" <<EOF
 kubernetes=${version}
 etcd=${etcd_v}
@@ -410,6 +406,20 @@ EOF
   publish "${tmp}" "${final}"
   log "kubernetes v${version}: done in $(($(date +%s) - start))s"
   printf '%s\n' "${final}/bin"
+}
+
+# build_shared_components ETCD COREDNS CNI : the components besides Kubernetes itself
+build_shared_components() {
+  build_component etcd "$1" build_etcd "${ETCD_BINARIES[@]}"
+  build_component coredns "$2" build_coredns "${COREDNS_BINARIES[@]}"
+  build_component cni-plugins "$3" build_cni_plugins "${CNI_PLUGINS_BINARIES[@]}"
+}
+
+# link_shared_components DEST_BIN ETCD COREDNS CNI
+link_shared_components() {
+  link_bins "${COMPONENTS_DIR}/etcd-v$2" "$1" "${ETCD_BINARIES[@]}"
+  link_bins "${COMPONENTS_DIR}/coredns-v$3" "$1" "${COREDNS_BINARIES[@]}"
+  link_bins "${COMPONENTS_DIR}/cni-plugins-v$4" "$1" "${CNI_PLUGINS_BINARIES[@]}"
 }
 
 # build_components_only ROOT K8S ETCD COREDNS CNI : etcd, CoreDNS and CNI plugins only
@@ -427,17 +437,13 @@ build_components_only() {
   exec 9>"${root}/.lock"
   flock 9
   setup_go
-  build_component etcd "${etcd_v}" build_etcd "${ETCD_BINARIES[@]}"
-  build_component coredns "${coredns_v}" build_coredns "${COREDNS_BINARIES[@]}"
-  build_component cni-plugins "${cni_v}" build_cni_plugins "${CNI_PLUGINS_BINARIES[@]}"
+  build_shared_components "${etcd_v}" "${coredns_v}" "${cni_v}"
   local tmp
   tmp="$(mktemp -d "${root}/.${version}-components.XXXXXX")"
   TMP_DIRS+=("${tmp}")
   chmod 755 "${tmp}"
   mkdir -p "${tmp}/bin"
-  link_bins "${COMPONENTS_DIR}/etcd-v${etcd_v}" "${tmp}/bin" "${ETCD_BINARIES[@]}"
-  link_bins "${COMPONENTS_DIR}/coredns-v${coredns_v}" "${tmp}/bin" "${COREDNS_BINARIES[@]}"
-  link_bins "${COMPONENTS_DIR}/cni-plugins-v${cni_v}" "${tmp}/bin" "${CNI_PLUGINS_BINARIES[@]}"
+  link_shared_components "${tmp}/bin" "${etcd_v}" "${coredns_v}" "${cni_v}"
   printf 'etcd=%s\ncoredns=%s\ncni-plugins=%s\n' "${etcd_v}" "${coredns_v}" "${cni_v}" >"${tmp}/versions.txt"
   publish "${tmp}" "${final}"
   printf '%s\n' "${final}/bin"

@@ -4,18 +4,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { UpResult as UpJson } from '../../src/core/cluster/up.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { leftovers, NOTHING, snapshot } from '../support/docker.js';
 import { execOk } from '../support/exec.js';
 import { kubectlOk } from '../support/kubectl.js';
-
-interface UpJson {
-  containerId: string;
-  kubeconfig: string;
-  dockerHost: string;
-  apiServer: string;
-  readySeconds: number;
-}
 
 const kubeBin = inject('kubeBin');
 const image = inject('nodeImage');

@@ -1,15 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, describe, expect, inject, test } from 'vitest';
+import type { UpResult as UpJson } from '../../src/core/cluster/up.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { docker, leftovers, NOTHING } from '../support/docker.js';
 
 const image = inject('nodeImage');
 const env = isolatedEnv();
-
-interface UpJson {
-  containerId: string;
-  configUrl: string;
-}
 
 async function start(name: string): Promise<UpJson> {
   const r = await cli(['up', '--name', name, '--image', image, '--json'], env);

@@ -2,20 +2,10 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import type { UpResult as UpJson } from '../../src/core/cluster/up.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { docker, hostPort, leftovers, NOTHING } from '../support/docker.js';
 import { fakeNodeImage } from '../support/fake-node.js';
-
-interface UpJson {
-  name: string;
-  containerId: string;
-  kubeconfig: string;
-  apiServer: string;
-  dockerHost: string;
-  configUrl: string;
-  readySeconds: number;
-  phases: Record<string, number>;
-}
 
 const env = isolatedEnv();
 
