@@ -19,8 +19,8 @@ const (
 func writeConfigs(h hostInfo) error {
 	files := map[string]string{
 		containerdConfigPath: containerdConfig(),
-		dockerConfigPath:     dockerConfig(),
-		cniConfigPath:        cniConfig(),
+		dockerConfigPath:     dockerConfig(h.mtu),
+		cniConfigPath:        cniConfig(h.mtu),
 		kubeletConfigPath:    kubeletConfig(h.kubeletCgroupRoot),
 		kubeProxyConfigPath:  kubeProxyConfig(),
 	}
@@ -58,17 +58,21 @@ state = "/run/containerd"
 }
 
 // dockerConfig turns on the containerd image store; the command line points
-// dockerd at the system containerd and its k8s.io namespace.
-func dockerConfig() string {
+// dockerd at the system containerd and its k8s.io namespace. Its MTU (builds'
+// networks) follows the node's network, like the pods'.
+func dockerConfig(mtu int) string {
 	return fmt.Sprintf(`{
   "features": {"containerd-snapshotter": true},
   "data-root": %q,
+  "mtu": %d,
   "shutdown-timeout": 2
 }
-`, dockerDataDir)
+`, dockerDataDir, mtu)
 }
 
-func cniConfig() string {
+// cniConfig gives pods the node network's MTU, so packets from pods are never
+// larger than what the network under the node carries.
+func cniConfig(mtu int) string {
 	return fmt.Sprintf(`{
   "cniVersion": "1.0.0",
   "name": "kind",
@@ -76,6 +80,7 @@ func cniConfig() string {
     {
       "type": "bridge",
       "bridge": "cni0",
+      "mtu": %d,
       "isGateway": true,
       "ipMasq": true,
       "hairpinMode": true,
@@ -88,7 +93,7 @@ func cniConfig() string {
     {"type": "portmap", "capabilities": {"portMappings": true}}
   ]
 }
-`, nodePodCIDR)
+`, mtu, nodePodCIDR)
 }
 
 func kubeletConfig(cgroupRoot string) string {

@@ -17,6 +17,7 @@ import (
 type hostInfo struct {
 	kubeletCgroupRoot  string
 	dockerCgroupParent string
+	mtu                int
 }
 
 // prepareHost readies the container's namespaces for the node's components.
@@ -42,7 +43,9 @@ func prepareHost() (hostInfo, error) {
 	if err := writeMachineID(); err != nil {
 		return hostInfo{}, err
 	}
-	return prepareCgroups()
+	h, err := prepareCgroups()
+	h.mtu = networkMTU()
+	return h, err
 }
 
 // writeKubeletResolvConf gives pods with dnsPolicy Default (CoreDNS) the

@@ -55,6 +55,7 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
       mergeKubeconfig: true,
       publish: inputs.publish,
       listenAddress: inputs.listenAddress,
+      ...(inputs.network ? { network: inputs.network } : {}),
       env: { ...s.env.registry, ...extraSans(docker.endpoint) },
       privilege: inputs.privilege,
       memo: PrivilegeMemo.inDir(s.env.stateDir),

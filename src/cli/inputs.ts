@@ -50,6 +50,7 @@ export interface RawUp {
   listenAddress: string;
   privilegedMode: string;
   kubeSource: string;
+  network?: string;
   retain?: boolean;
   json?: boolean;
 }
@@ -64,6 +65,7 @@ export interface UpInputs {
   listenAddress: string;
   privilege: PrivilegeChoice;
   kubeSource: KubeSource;
+  network: string | undefined;
   retain: boolean;
   json: boolean;
 }
@@ -81,6 +83,7 @@ export function upInputs(raw: RawUp, env: CliEnv): UpInputs {
     listenAddress,
     privilege: parsePrivilege(raw.privilegedMode),
     kubeSource: parseKubeSource(raw.kubeSource),
+    network: raw.network === undefined ? undefined : parseNetwork(raw.network),
     retain: raw.retain === true,
     json: raw.json === true,
   };
@@ -99,6 +102,11 @@ function parseListen(value: string): string {
     throw new UsageError(`--listen-address: "${truncate(value)}" is not an IP address`);
   }
   return value;
+}
+
+function parseNetwork(value: string): string {
+  if (/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(value)) return value;
+  throw new UsageError(`--network: "${truncate(value)}" is not a Docker network name`);
 }
 
 function parsePrivilege(value: string): PrivilegeChoice {

@@ -33,6 +33,7 @@ function buildProgram(session: () => Session): Command {
     .option('--kubeconfig <path>', 'where to write the kubeconfig (merged if the file exists)')
     .option('--publish <[ip:]hostport:nodeport>', 'publish a node port on the host (repeatable)', collect, [])
     .option('--listen-address <ip>', 'host address the node ports bind to', '127.0.0.1')
+    .option('--network <name>', 'attach the node to this Docker network (its MTU then applies to pods)')
     .addOption(
       new Option('--privileged-mode <mode>', 'how to grant privileges')
         .choices(['auto', 'privileged', 'fallback'])

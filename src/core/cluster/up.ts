@@ -30,6 +30,8 @@ export interface UpOptions {
   mergeKubeconfig: boolean;
   publish: PortMapping[];
   listenAddress: string;
+  /** A user-defined Docker network to attach the node to (default: the bridge). */
+  network?: string;
   env: Record<string, string>;
   privilege: PrivilegeChoice;
   memo: PrivilegeMemo;
@@ -68,6 +70,7 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
       image,
       ports: planPorts(opts.publish, opts.listenAddress),
       env: opts.env,
+      ...(opts.network ? { network: opts.network } : {}),
       cgroupVersion: daemon.CgroupVersion === '2' ? ('2' as const) : ('1' as const),
     };
     const node = await timed(phases, 'start', () =>

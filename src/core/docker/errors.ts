@@ -5,6 +5,7 @@ import {
   KindActionError,
   NameTakenError,
   PortInUseError,
+  UsageError,
 } from '../errors.js';
 
 interface DockerishError {
@@ -58,6 +59,9 @@ export function mapDockerError(what: string, err: unknown, where: string): KindA
   }
   if (e.statusCode === 409 && /already in use by container|Conflict/i.test(message)) {
     return new NameTakenError(`${what}: ${message}`, { cause: err });
+  }
+  if (/network .* not found/i.test(message)) {
+    return new UsageError(`${what}: ${message} (create it first, or leave out --network)`, { cause: err });
   }
   if (IMAGE_MISSING.test(message) || (e.statusCode === 404 && /image/i.test(what))) {
     return new ImageNotFoundError(`${what}: ${message}`, { cause: err });
