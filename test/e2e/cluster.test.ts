@@ -1,19 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { UpResult as UpJson } from '../../src/core/cluster/up.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { leftovers, NOTHING, snapshot } from '../support/docker.js';
-import { execOk } from '../support/exec.js';
+import { buildHelloApp, HELLO_APP } from '../support/hello-app.js';
 import { kubectlOk } from '../support/kubectl.js';
 
 const kubeBin = inject('kubeBin');
 const image = inject('nodeImage');
 const env = isolatedEnv();
-const APP = resolve('test/fixtures/hello-app');
 let up: UpJson;
 let hostPort = 0;
 let before: Awaited<ReturnType<typeof snapshot>>;
@@ -63,17 +60,9 @@ describe('the real node image, end to end', () => {
   });
 
   test('an image built against the node is run by a pod with no push, reached by DNS and through --publish', async () => {
-    const ctx = await mkdtemp(join(tmpdir(), 'ka-hello-'));
-    await execOk('go', ['build', '-trimpath', '-o', join(ctx, 'hello-app'), '.'], {
-      cwd: APP,
-      env: { ...process.env, CGO_ENABLED: '0' },
-    });
-    await execOk('cp', [join(APP, 'Dockerfile'), ctx]);
-    // Build with the node's own Docker daemon: the kubelet's image store.
-    await execOk('docker', ['build', '-q', '-t', 'hello-app:e2e', ctx], {
-      env: { ...process.env, DOCKER_HOST: up.dockerHost, DOCKER_BUILDKIT: '0' },
-    });
-    await kubectlOk(kubeBin, up.kubeconfig, ['apply', '-f', join(APP, 'k8s.yaml')]);
+    // Built with the node's own Docker daemon: the kubelet's image store.
+    await buildHelloApp(up.dockerHost, 'hello-app:e2e');
+    await kubectlOk(kubeBin, up.kubeconfig, ['apply', '-f', join(HELLO_APP, 'k8s.yaml')]);
     await kubectlOk(kubeBin, up.kubeconfig, ['rollout', 'status', 'deployment/hello', '--timeout=120s']);
 
     // Another pod reaches it by its Service's DNS name.

@@ -1,17 +1,13 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import type { UpResult } from '../../src/core/cluster/up.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { docker, leftovers, NOTHING } from '../support/docker.js';
-import { execOk } from '../support/exec.js';
+import { buildHelloApp } from '../support/hello-app.js';
 import { kubectlOk } from '../support/kubectl.js';
 
 const kubeBin = inject('kubeBin');
 const image = inject('nodeImage');
 const env = isolatedEnv();
-const APP = resolve('test/fixtures/hello-app');
 
 afterAll(async () => {
   await cli(['down', '--name', 'mtu'], env);
@@ -33,15 +29,7 @@ describe('the node on a network with a small MTU', () => {
     expect(r.code, r.stderr).toBe(0);
     const up = parseJson<UpResult>(r);
 
-    const ctx = await mkdtemp(join(tmpdir(), 'ka-mtu-'));
-    await execOk('go', ['build', '-trimpath', '-o', join(ctx, 'hello-app'), '.'], {
-      cwd: APP,
-      env: { ...process.env, CGO_ENABLED: '0' },
-    });
-    await execOk('cp', [join(APP, 'Dockerfile'), ctx]);
-    await execOk('docker', ['build', '-q', '-t', 'hello-app:mtu', ctx], {
-      env: { ...process.env, DOCKER_HOST: up.dockerHost, DOCKER_BUILDKIT: '0' },
-    });
+    await buildHelloApp(up.dockerHost, 'hello-app:mtu');
     await kubectlOk(kubeBin, up.kubeconfig, [
       'run',
       'mtu',
