@@ -69,8 +69,23 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
     kubeBinaries({ ...opts, version: opts.k8sVersion, source: opts.kubeSource }, log),
   );
   const baseTag = `kind-action/node-base:v${opts.k8sVersion}`;
-  const hash = await step('base-image', () => buildBase(docker, opts, binDir, baseTag, log));
-  if (!opts.force && (await bakedHash(docker, opts.tag)) === hash) {
+  const ctx = await mkdtemp(join(tmpdir(), 'kind-action-ctx-'));
+  let hash: string;
+  let upToDate: boolean;
+  try {
+    // Hash the inputs before building anything: an up-to-date bake skips the
+    // base build (which sends the whole context to the daemon) as well.
+    hash = await step('context', () => assembleContext(opts, binDir, ctx, log));
+    upToDate = !opts.force && (await bakedHash(docker, opts.tag)) === hash;
+    if (!upToDate) {
+      await step('base-image', async () =>
+        buildImage(docker, ctx, await readdir(ctx), baseTag, { [LABEL.managed]: 'true' }, log),
+      );
+    }
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+  if (upToDate) {
     log.info(`${opts.tag} is up to date (same inputs); use --force to bake again`);
     return {
       tag: opts.tag,
@@ -117,38 +132,22 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
 }
 
 async function bakedHash(docker: DockerClient, tag: string): Promise<string | undefined> {
-  if (!(await docker.imageExists(tag))) return undefined;
-  const info = await docker.call(`inspect ${tag}`, () => docker.api.getImage(tag).inspect());
-  return info.Config?.Labels?.[CONTEXT_HASH_LABEL];
+  return (await docker.inspectImage(tag))?.Config?.Labels?.[CONTEXT_HASH_LABEL];
 }
 
-async function buildBase(
-  docker: DockerClient,
-  opts: BakeOptions,
-  binDir: string,
-  baseTag: string,
-  log: Logger,
-): Promise<string> {
-  const ctx = await mkdtemp(join(tmpdir(), 'kind-action-ctx-'));
-  try {
-    const hooks: string[] = [];
-    if (opts.beforeCluster) hooks.push('--before-cluster', opts.beforeCluster);
-    if (opts.afterCluster) hooks.push('--after-cluster', opts.afterCluster);
-    await runProcess('bash', [join(opts.imageDir, 'context.sh'), opts.k8sVersion, ctx, ...hooks], {
-      env: { ...process.env, KUBE_BIN_DIR: binDir },
-      signal: opts.signal,
-      onLine: progressLines(log, 'context: '),
-    }).catch((err: unknown) => {
-      throw new BakeError(`assembling the image context failed: ${errorMessage(err)}`);
-    });
-    await buildImage(docker, ctx, await readdir(ctx), baseTag, { [LABEL.managed]: 'true' }, log);
-    return await contextHash(ctx, [
-      `kube-source=${opts.kubeSource}`,
-      ...opts.preload.map((p) => `preload=${p}`),
-    ]);
-  } finally {
-    await rm(ctx, { recursive: true, force: true });
-  }
+/** Fill `ctx` with the image's build context; return the digest of the bake's inputs. */
+async function assembleContext(opts: BakeOptions, binDir: string, ctx: string, log: Logger): Promise<string> {
+  const hooks: string[] = [];
+  if (opts.beforeCluster) hooks.push('--before-cluster', opts.beforeCluster);
+  if (opts.afterCluster) hooks.push('--after-cluster', opts.afterCluster);
+  await runProcess('bash', [join(opts.imageDir, 'context.sh'), opts.k8sVersion, ctx, ...hooks], {
+    env: { ...process.env, KUBE_BIN_DIR: binDir },
+    signal: opts.signal,
+    onLine: progressLines(log, 'context: '),
+  }).catch((err: unknown) => {
+    throw new BakeError(`assembling the image context failed: ${errorMessage(err)}`);
+  });
+  return contextHash(ctx, [`kube-source=${opts.kubeSource}`, ...opts.preload.map((p) => `preload=${p}`)]);
 }
 
 async function runBootstrap(
