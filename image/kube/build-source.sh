@@ -322,6 +322,20 @@ link_bins() {
   done
 }
 
+# lock_cache ROOT : set the component and work directories under ROOT and take
+# its lock. One build at a time per cache: concurrent runs wait, then find the
+# cache warm.
+lock_cache() {
+  COMPONENTS_DIR="$1/components"
+  WORK_DIR="$1/work"
+  mkdir -p "${COMPONENTS_DIR}" "${WORK_DIR}"
+  exec 9>"$1/.lock"
+  if ! flock -n 9; then
+    log "waiting for another build holding $1/.lock"
+    flock 9
+  fi
+}
+
 # components_are_current DIR ETCD COREDNS CNI : like final_is_current, without Kubernetes
 components_are_current() {
   local dir="$1"
@@ -364,15 +378,7 @@ main() {
     return 0
   fi
 
-  COMPONENTS_DIR="${root}/components"
-  WORK_DIR="${root}/work"
-  mkdir -p "${COMPONENTS_DIR}" "${WORK_DIR}"
-  # One build at a time per cache: concurrent runs wait, then find the cache warm.
-  exec 9>"${root}/.lock"
-  if ! flock -n 9; then
-    log "waiting for another build holding ${root}/.lock"
-    flock 9
-  fi
+  lock_cache "${root}"
   if final_is_current "${final}" "${version}" "${etcd_v}" "${coredns_v}" "${cni_v}"; then
     log "kubernetes v${version}: cached"
     printf '%s\n' "${final}/bin"
@@ -431,11 +437,7 @@ build_components_only() {
     printf '%s\n' "${final}/bin"
     return 0
   fi
-  COMPONENTS_DIR="${root}/components"
-  WORK_DIR="${root}/work"
-  mkdir -p "${COMPONENTS_DIR}" "${WORK_DIR}"
-  exec 9>"${root}/.lock"
-  flock 9
+  lock_cache "${root}"
   setup_go
   build_shared_components "${etcd_v}" "${coredns_v}" "${cni_v}"
   local tmp

@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { arch, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { imageDir } from '../cli/bake-context.js';
+import { bakeDefaults, imageDir, nodeArch } from '../cli/bake-context.js';
 import type { CliEnv } from '../cli/inputs.js';
 import { bake } from '../core/bake/bake.js';
-import { DEFAULT_RELEASE_URL } from '../core/bake/release.js';
 import { restoreImage } from '../core/cache/image-cache.js';
+import { sha256File } from '../core/cache/integrity.js';
 import { cacheKey, isCustomBake } from '../core/cache/key.js';
 import { fromImages, hashTree, withImageIds } from '../core/cache/recipe.js';
 import type { CacheStore } from '../core/cache/store.js';
-import { PrivilegeMemo } from '../core/cluster/privilege.js';
 import type { DockerClient } from '../core/docker/client.js';
 import { errorMessage, ImageNotFoundError } from '../core/errors.js';
 import { resolveNodeImage } from '../core/image/resolve.js';
@@ -37,15 +36,13 @@ export interface Resolution {
   steps: Record<string, number>;
 }
 
-const nodeArch = (): string => (arch() === 'arm64' ? 'arm64' : 'amd64');
-
 /** Hash everything that decides the baked bytes into the cache key. */
 export async function planImage(docker: DockerClient, inputs: Inputs): Promise<ImagePlan> {
   const dir = imageDir();
   const [recipe, dockerfile] = await Promise.all([hashTree(dir), readFile(join(dir, 'Dockerfile'), 'utf8')]);
   const hooks: Record<string, string> = {};
-  if (inputs.beforeCluster) hooks['before-cluster'] = await fileSha256(inputs.beforeCluster);
-  if (inputs.afterCluster) hooks['after-cluster'] = await fileSha256(inputs.afterCluster);
+  if (inputs.beforeCluster) hooks['before-cluster'] = await sha256File(inputs.beforeCluster);
+  if (inputs.afterCluster) hooks['after-cluster'] = await sha256File(inputs.afterCluster);
   const parts = {
     toolVersion: VERSION,
     k8sVersion: inputs.k8sVersion,
@@ -178,23 +175,11 @@ async function bakeImage(ctx: ResolveContext, tag: string, signal: AbortSignal):
         ...(inputs.beforeCluster ? { beforeCluster: inputs.beforeCluster } : {}),
         ...(inputs.afterCluster ? { afterCluster: inputs.afterCluster } : {}),
         ...(registrySecretFile ? { registrySecretFile } : {}),
-        imageDir: imageDir(),
-        cacheDir: env.cacheDir,
-        releaseBaseUrl: env.releaseBaseUrl ?? DEFAULT_RELEASE_URL,
-        arch: nodeArch(),
-        privilege: 'auto',
-        memo: PrivilegeMemo.inDir(env.stateDir),
-        signal,
+        ...bakeDefaults(env, signal),
       },
       ctx.log,
     );
   } finally {
     if (secretDir) await rm(secretDir, { recursive: true, force: true });
   }
-}
-
-async function fileSha256(path: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(path))
-    .digest('hex');
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +6,10 @@ import { type CliEnv, readEnv } from '../cli/inputs.js';
 import { trapSignals } from '../cli/session.js';
 import { LocalDirectoryStore } from '../core/cache/local-store.js';
 import type { CacheStore } from '../core/cache/store.js';
-import { findNodes } from '../core/cluster/find.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
-import { type UpResult, up } from '../core/cluster/up.js';
+import { refuseTakenName, type UpResult, up } from '../core/cluster/up.js';
 import { DockerClient } from '../core/docker/client.js';
-import { resolveEndpoint } from '../core/docker/endpoint.js';
+import { readTextFile, resolveEndpoint } from '../core/docker/endpoint.js';
 import { errorMessage, NameTakenError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ActionsCacheStore, runSaveKey } from './cache-store.js';
@@ -50,7 +48,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const signals = trapSignals(log);
   let docker: DockerClient | undefined;
   try {
-    const endpoint = resolveEndpoint(env, readText);
+    const endpoint = resolveEndpoint(env, readTextFile);
     state.endpoint = endpoint;
     saveMainState(state);
     docker = await DockerClient.connect(endpoint, log);
@@ -115,7 +113,7 @@ async function startCluster(
       mergeKubeconfig: false,
       publish: [],
       listenAddress: '127.0.0.1',
-      env: nodeEnv(inputs, docker),
+      env: registryEnv(inputs),
       privilege: 'auto',
       memo: PrivilegeMemo.inDir(cliEnv.stateDir),
       retainOnFailure: true,
@@ -129,22 +127,20 @@ async function startCluster(
 
 /** Refuse a name another job or person is using: post would otherwise remove their cluster. */
 async function claimName(docker: DockerClient, name: string): Promise<void> {
-  const existing = (await findNodes(docker, name))[0];
-  if (!existing) return;
-  throw new NameTakenError(
-    `name: a cluster named "${name}" already exists on this Docker daemon (container ${existing.Id.slice(0, 12)}, ${existing.State}); choose another name, or remove it with: kind-action down --name ${name}`,
-  );
+  await refuseTakenName(docker, name).catch((err: unknown) => {
+    // The Action's errors name the input; Docker failures pass through unchanged.
+    throw err instanceof NameTakenError ? new NameTakenError(`name: ${err.message}`) : err;
+  });
 }
 
-/** Registry login for the node's Docker, and the remote daemon's host as an extra API SAN. */
-function nodeEnv(inputs: Inputs, docker: DockerClient): Record<string, string> {
+/** Registry login for the node's Docker. */
+function registryEnv(inputs: Inputs): Record<string, string> {
   const env: Record<string, string> = {};
   if (inputs.registry) {
     env.REGISTRY = inputs.registry.server;
     env.REGISTRY_USER = inputs.registry.user;
     env.REGISTRY_PASSWORD = inputs.registry.password;
   }
-  if (docker.endpoint.kind === 'tcp') env.KIND_EXTRA_SANS = docker.endpoint.host;
   return env;
 }
 
@@ -191,12 +187,4 @@ async function publish(result: UpResult, resolution: Resolution, inputs: Inputs)
   await writeSummary(result, resolution, inputs.k8sVersion).catch((err: unknown) =>
     core.warning(`job summary not written: ${errorMessage(err)}`),
   );
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

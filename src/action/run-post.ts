@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { saveImage } from '../core/cache/image-cache.js';
 import { LocalDirectoryStore } from '../core/cache/local-store.js';
 import type { CacheStore } from '../core/cache/store.js';
 import { down } from '../core/cluster/down.js';
 import { DockerClient } from '../core/docker/client.js';
-import { resolveEndpoint } from '../core/docker/endpoint.js';
+import { readTextFile, resolveEndpoint } from '../core/docker/endpoint.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ActionsCacheStore } from './cache-store.js';
@@ -26,7 +25,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   }
   try {
     // The daemon main used; the environment now names the node's own Docker.
-    const docker = await DockerClient.connect(state.endpoint ?? resolveEndpoint(env, readText), log);
+    const docker = await DockerClient.connect(state.endpoint ?? resolveEndpoint(env, readTextFile), log);
     const jobStatus = core.getInput('job-status').trim().toLowerCase();
     if (needsDiagnostics(state, jobStatus)) {
       await collectDiagnostics(docker, state.name, state.diagnosticsDir);
@@ -68,12 +67,4 @@ async function saveToCache(
     save.store === 'actions' ? new ActionsCacheStore(log) : new LocalDirectoryStore(save.localDir ?? '');
   const result = await saveImage(docker, save.ref, save.key, { store, workDir: save.workDir }, log);
   if (!result.saved) core.warning(`the node image was not cached: ${result.reason}`);
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

@@ -32,7 +32,7 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
             ...(inputs.image ? { image: inputs.image } : {}),
             k8sVersion: inputs.k8sVersion,
             bake: async (tag, bakeSignal) => {
-              const defaults = bakeDefaults(s);
+              const defaults = bakeDefaults(s.env, s.signal);
               await bake(
                 docker,
                 {
@@ -56,7 +56,7 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
       publish: inputs.publish,
       listenAddress: inputs.listenAddress,
       ...(inputs.network ? { network: inputs.network } : {}),
-      env: { ...s.env.registry, ...extraSans(docker.endpoint) },
+      env: s.env.registry,
       privilege: inputs.privilege,
       memo: PrivilegeMemo.inDir(s.env.stateDir),
       retainOnFailure: inputs.retain,
@@ -68,17 +68,13 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
   else printUp(result);
 }
 
-function extraSans(ep: { kind: string; host?: string }): Record<string, string> {
-  return ep.kind === 'tcp' && ep.host ? { KIND_EXTRA_SANS: ep.host } : {};
-}
-
 export async function buildCommand(s: Session, raw: RawBuild): Promise<void> {
   const inputs = buildInputs(raw);
   const docker = await s.docker();
   const result = await bake(
     docker,
     {
-      ...bakeDefaults(s),
+      ...bakeDefaults(s.env, s.signal),
       k8sVersion: inputs.k8sVersion,
       tag: inputs.tag,
       kubeSource: inputs.kubeSource,

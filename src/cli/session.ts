@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { DockerClient } from '../core/docker/client.js';
-import { resolveEndpoint } from '../core/docker/endpoint.js';
+import { readTextFile, resolveEndpoint } from '../core/docker/endpoint.js';
 import { InterruptedError } from '../core/errors.js';
 import { type Logger, streamLogger } from '../core/logger.js';
 import type { CliEnv } from './inputs.js';
@@ -25,18 +24,10 @@ export function createSession(env: CliEnv, processEnv: NodeJS.ProcessEnv, signal
     log,
     signal,
     docker: () => {
-      client ??= DockerClient.connect(resolveEndpoint(processEnv, readText), log);
+      client ??= DockerClient.connect(resolveEndpoint(processEnv, readTextFile), log);
       return client;
     },
   };
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /**

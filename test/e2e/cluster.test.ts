@@ -6,7 +6,7 @@ import type { UpResult as UpJson } from '../../src/core/cluster/up.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { leftovers, NOTHING, snapshot } from '../support/docker.js';
 import { buildHelloApp, HELLO_APP } from '../support/hello-app.js';
-import { kubectlOk } from '../support/kubectl.js';
+import { kubectlOk, runPodToCompletion } from '../support/kubectl.js';
 
 const kubeBin = inject('kubeBin');
 const image = inject('nodeImage');
@@ -66,25 +66,11 @@ describe('the real node image, end to end', () => {
     await kubectlOk(kubeBin, up.kubeconfig, ['rollout', 'status', 'deployment/hello', '--timeout=120s']);
 
     // Another pod reaches it by its Service's DNS name.
-    await kubectlOk(kubeBin, up.kubeconfig, [
-      'run',
-      'client',
-      '--image=hello-app:e2e',
-      '--image-pull-policy=Never',
-      '--restart=Never',
-      '--command',
-      '--',
-      '/hello-app',
-      'fetch',
-      'http://hello.default.svc.cluster.local:8080/',
-    ]);
-    await kubectlOk(kubeBin, up.kubeconfig, [
-      'wait',
-      'pod/client',
-      '--for=jsonpath={.status.phase}=Succeeded',
-      '--timeout=120s',
-    ]);
-    const logs = await kubectlOk(kubeBin, up.kubeconfig, ['logs', 'client']);
+    const logs = await runPodToCompletion(kubeBin, up.kubeconfig, {
+      name: 'client',
+      image: 'hello-app:e2e',
+      command: ['/hello-app', 'fetch', 'http://hello.default.svc.cluster.local:8080/'],
+    });
     expect(logs).toMatch(/hello\.default\.svc\.cluster\.local:8080\/ -> \d+ bytes: hello from hello-/);
 
     // The NodePort, published on the host by `up --publish`.

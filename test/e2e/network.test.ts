@@ -3,7 +3,7 @@ import type { UpResult } from '../../src/core/cluster/up.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { docker, leftovers, NOTHING } from '../support/docker.js';
 import { buildHelloApp } from '../support/hello-app.js';
-import { kubectlOk } from '../support/kubectl.js';
+import { runPodToCompletion } from '../support/kubectl.js';
 
 const kubeBin = inject('kubeBin');
 const image = inject('nodeImage');
@@ -30,24 +30,11 @@ describe('the node on a network with a small MTU', () => {
     const up = parseJson<UpResult>(r);
 
     await buildHelloApp(up.dockerHost, 'hello-app:mtu');
-    await kubectlOk(kubeBin, up.kubeconfig, [
-      'run',
-      'mtu',
-      '--image=hello-app:mtu',
-      '--image-pull-policy=Never',
-      '--restart=Never',
-      '--command',
-      '--',
-      '/hello-app',
-      'mtu',
-    ]);
-    await kubectlOk(kubeBin, up.kubeconfig, [
-      'wait',
-      'pod/mtu',
-      '--for=jsonpath={.status.phase}=Succeeded',
-      '--timeout=120s',
-    ]);
-    const logs = await kubectlOk(kubeBin, up.kubeconfig, ['logs', 'mtu']);
+    const logs = await runPodToCompletion(kubeBin, up.kubeconfig, {
+      name: 'mtu',
+      image: 'hello-app:mtu',
+      command: ['/hello-app', 'mtu'],
+    });
     const eth0 = /^eth0 (\d+)$/m.exec(logs);
     expect(eth0, logs).not.toBeNull();
     expect(Number(eth0?.[1])).toBeLessThanOrEqual(1400);

@@ -23,3 +23,31 @@ export async function kubectlOk(
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
   return r.stdout;
 }
+
+/**
+ * Run a one-off pod from a local image (`imagePullPolicy: Never`), wait until
+ * it has succeeded, and return its log.
+ */
+export async function runPodToCompletion(
+  kubeBin: string,
+  kubeconfig: string,
+  pod: { name: string; image: string; command: string[] },
+): Promise<string> {
+  await kubectlOk(kubeBin, kubeconfig, [
+    'run',
+    pod.name,
+    `--image=${pod.image}`,
+    '--image-pull-policy=Never',
+    '--restart=Never',
+    '--command',
+    '--',
+    ...pod.command,
+  ]);
+  await kubectlOk(kubeBin, kubeconfig, [
+    'wait',
+    `pod/${pod.name}`,
+    '--for=jsonpath={.status.phase}=Succeeded',
+    '--timeout=120s',
+  ]);
+  return kubectlOk(kubeBin, kubeconfig, ['logs', pod.name]);
+}

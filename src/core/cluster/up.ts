@@ -69,7 +69,7 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
       session: randomBytes(6).toString('hex'),
       image,
       ports: planPorts(opts.publish, opts.listenAddress),
-      env: opts.env,
+      env: { ...opts.env, ...remoteDaemonSans(docker) },
       ...(opts.network ? { network: opts.network } : {}),
       cgroupVersion: daemon.CgroupVersion === '2' ? ('2' as const) : ('1' as const),
     };
@@ -100,12 +100,14 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
   }
 }
 
-async function refuseTakenName(docker: DockerClient, name: string): Promise<void> {
+/** A NameTakenError naming the container that holds `name`, and how to remove it. */
+export async function refuseTakenName(docker: DockerClient, name: string): Promise<void> {
   const existing = (await findNodes(docker, name))[0];
   if (!existing) return;
   throw new NameTakenError(
-    `a cluster named "${clusterOf(existing)}" already exists (container ${existing.Id.slice(0, 12)}, ${existing.State}); ` +
-      `remove it with: kind-action down --name ${name}`,
+    `a cluster named "${clusterOf(existing)}" already exists on this Docker daemon ` +
+      `(container ${existing.Id.slice(0, 12)}, ${existing.State}); ` +
+      `choose another name, or remove it with: kind-action down --name ${name}`,
   );
 }
 
@@ -170,6 +172,14 @@ async function cleanupAfterFailure(
       `could not remove ${id.slice(0, 12)}: ${errorMessage(cleanupErr)}; run: kind-action down --name ${opts.name}`,
     );
   }
+}
+
+/**
+ * With a tcp DOCKER_HOST the published ports live on that host, and the
+ * kubeconfig names it: the node adds it to its API certificate.
+ */
+function remoteDaemonSans(docker: DockerClient): Record<string, string> {
+  return docker.endpoint.kind === 'tcp' ? { KIND_EXTRA_SANS: docker.endpoint.host } : {};
 }
 
 async function timed<T>(phases: PhaseTimings, name: string, fn: () => Promise<T>): Promise<T> {

@@ -59,24 +59,23 @@ export class DockerClient {
     return this.call('info', () => this.api.info() as Promise<{ ID?: string; ServerVersion?: string }>);
   }
 
-  async imageExists(ref: string): Promise<boolean> {
+  /** `docker image inspect`, or undefined when the image is not present. */
+  async inspectImage(ref: string): Promise<Docker.ImageInspectInfo | undefined> {
     try {
-      await this.api.getImage(ref).inspect();
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw mapDockerError(`inspect image ${ref}`, err, describeEndpoint(this.endpoint));
-    }
-  }
-
-  /** The local image id (sha256:…) of `ref`, or undefined when it is not present. */
-  async imageId(ref: string): Promise<string | undefined> {
-    try {
-      return (await this.api.getImage(ref).inspect()).Id;
+      return await this.api.getImage(ref).inspect();
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw mapDockerError(`inspect image ${ref}`, err, describeEndpoint(this.endpoint));
     }
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    return (await this.inspectImage(ref)) !== undefined;
+  }
+
+  /** The local image id (sha256:…) of `ref`, or undefined when it is not present. */
+  async imageId(ref: string): Promise<string | undefined> {
+    return (await this.inspectImage(ref))?.Id;
   }
 
   /** Pull once, no retry loop: a missing image fails at once. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -25,6 +26,15 @@ export interface EndpointEnv {
 
 /** Reads a file or returns undefined; injected so resolution stays pure. */
 export type ReadText = (path: string) => string | undefined;
+
+/** The ReadText adapters pass in: the file's text, or undefined when it cannot be read. */
+export const readTextFile: ReadText = (path) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 

@@ -1,5 +1,6 @@
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
+import { errorMessage } from '../errors.js';
 import { notYet, ok, type Probe, type ProbeResult } from './probe.js';
 
 export interface HttpProbeOptions {
@@ -57,5 +58,5 @@ function describeError(err: unknown): string {
   const code = (err as { code?: string }).code;
   if (code === 'TIMEOUT') return 'request timed out';
   if (code) return `not answering (${code})`;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
