@@ -65,6 +65,32 @@ describe('bad input: a clear error naming the problem, exit 2, nothing left behi
       /--timeout: .* is not a duration/,
     ],
     ['newline in name', ['up', '--name', 'a\nb'], /--name: "a\\nb" is not a DNS label/],
+    [
+      'bad network name',
+      ['up', '--network', 'no such net!'],
+      /--network: "no such net!" is not a Docker network name/,
+    ],
+    [
+      'build: unknown kube source',
+      ['build', '--kube-source', 'maybe'],
+      /--kube-source: "maybe" is not one of release, source/,
+    ],
+    [
+      'build: bad preload reference',
+      ['build', '--preload', 'Not An Image'],
+      /--preload: "Not An Image" is not an image reference/,
+    ],
+    [
+      'build: hook that does not exist',
+      ['build', '--before-cluster', '/nonexistent/hook.sh'],
+      /--before-cluster: "\/nonexistent\/hook.sh" is not an existing file/,
+    ],
+    ['build: bad tag', ['build', '--tag', 'a";touch /tmp/ka-pwned;"'], /--tag: .* is not an image reference/],
+    [
+      'build: missing registry secret file',
+      ['build', '--registry-secret', '/nonexistent'],
+      /--registry-secret: "\/nonexistent" is not an existing file/,
+    ],
   ])('%s', async (_, args, message) => {
     const before = await snapshot();
     const r = await cli(args, env);
