@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { existingFile, parseKubeSource } from '../cli/build-inputs.js';
 import { kubeconfigPath, readEnv } from '../cli/inputs.js';
 import type { KubeSource } from '../core/bake/sources.js';
-import { parseDuration } from '../core/duration.js';
+import { DEFAULT_TTL, parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { validateImageRef } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
@@ -23,6 +23,7 @@ export interface Inputs {
   cache: boolean;
   cacheKeySuffix: string;
   waitMs: number;
+  ttlMs: number;
   kubeconfig: string;
   exportDockerHost: boolean;
   registry: Registry | undefined;
@@ -71,6 +72,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     cache: bool('cache', true),
     cacheKeySuffix: suffix(text('cache-key-suffix')),
     waitMs: parseDuration(text('wait') || '180s', 'wait'),
+    ttlMs: parseTtl(text('ttl') || DEFAULT_TTL, 'ttl'),
     kubeconfig: named('kubeconfig', () => kubeconfigPath(optional('kubeconfig'), name, readEnv(env))),
     exportDockerHost: bool('export-docker-host', true),
     registry: registry(password),

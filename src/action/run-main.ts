@@ -109,6 +109,7 @@ async function startCluster(
         return resolution.ref;
       },
       timeoutMs: inputs.waitMs,
+      ttlMs: inputs.ttlMs,
       kubeconfigPath: inputs.kubeconfig,
       mergeKubeconfig: false,
       publish: [],

@@ -51,6 +51,7 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
           signal,
         ),
       timeoutMs: inputs.timeoutMs,
+      ttlMs: inputs.ttlMs,
       kubeconfigPath: inputs.kubeconfigPath,
       mergeKubeconfig: true,
       publish: inputs.publish,

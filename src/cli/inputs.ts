@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { KubeSource } from '../core/bake/sources.js';
 import { type PortMapping, parsePublish } from '../core/cluster/ports.js';
 import type { PrivilegeChoice } from '../core/cluster/privilege.js';
-import { parseDuration } from '../core/duration.js';
+import { parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { validateImageRef } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
@@ -45,6 +45,7 @@ export interface RawUp {
   image?: string;
   k8sVersion?: string;
   timeout: string;
+  ttl: string;
   kubeconfig?: string;
   publish: string[];
   listenAddress: string;
@@ -60,6 +61,7 @@ export interface UpInputs {
   image: string | undefined;
   k8sVersion: string;
   timeoutMs: number;
+  ttlMs: number;
   kubeconfigPath: string;
   publish: PortMapping[];
   listenAddress: string;
@@ -78,6 +80,7 @@ export function upInputs(raw: RawUp, env: CliEnv): UpInputs {
     image: raw.image === undefined ? undefined : validateImageRef(raw.image),
     k8sVersion: resolveKubernetesVersion(raw.k8sVersion),
     timeoutMs: parseDuration(raw.timeout, '--timeout'),
+    ttlMs: parseTtl(raw.ttl, '--ttl'),
     kubeconfigPath: kubeconfigPath(raw.kubeconfig, name, env),
     publish: raw.publish.map((p) => parsePublish(p, listenAddress)),
     listenAddress,

@@ -30,8 +30,9 @@ export function printStatus(list: ClusterStatus[]): void {
     s.state,
     s.ready === undefined ? '-' : s.ready ? 'ready' : `not ready: ${s.reason ?? ''}`,
     s.apiServer ?? '-',
+    s.expiresAt ?? 'never',
   ]);
-  const header = ['NAME', 'CONTAINER', 'STATE', 'READY', 'API SERVER'];
+  const header = ['NAME', 'CONTAINER', 'STATE', 'READY', 'API SERVER', 'EXPIRES'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]): string =>
     r

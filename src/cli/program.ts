@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_TTL } from '../core/duration.js';
 import { errorMessage, KindActionError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import {
@@ -30,6 +31,11 @@ function buildProgram(session: () => Session): Command {
     .option('--image <ref>', 'node image to run (default: the baked image for --k8s-version)')
     .option('--k8s-version <x.y>', 'Kubernetes version of the node image')
     .option('--timeout <duration>', 'how long to wait for readiness', '180s')
+    .option(
+      '--ttl <duration>',
+      'after this, any later up on the same daemon removes the cluster (0: never)',
+      DEFAULT_TTL,
+    )
     .option('--kubeconfig <path>', 'where to write the kubeconfig (merged if the file exists)')
     .option('--publish <[ip:]hostport:nodeport>', 'publish a node port on the host (repeatable)', collect, [])
     .option('--listen-address <ip>', 'host address the node ports bind to', '127.0.0.1')

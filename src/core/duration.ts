@@ -24,6 +24,14 @@ export function parseDuration(value: string, what = 'duration'): number {
   return checkRange(total, value, what);
 }
 
+/** A time to live: a duration as above, or "0" for none (the cluster never expires). */
+export function parseTtl(value: string, what: string): number {
+  return value.trim() === '0' ? 0 : parseDuration(value, what);
+}
+
+/** Clusters expire after this by default: the longest a GitHub-hosted job may run. */
+export const DEFAULT_TTL = '6h';
+
 function checkRange(ms: number, value: string, what: string): number {
   if (!(ms > 0) || ms > 24 * 3_600_000) {
     throw new UsageError(`${what}: "${truncate(value)}" must be more than 0 and at most 24h`);

@@ -5,14 +5,17 @@ export const LABEL = {
   cluster: 'io.kind-action.cluster',
   session: 'io.kind-action.session',
   version: 'io.kind-action.version',
+  /** Unix seconds after which any later `up` may remove the cluster (see reap.ts). */
+  expires: 'io.kind-action.expires',
 } as const;
 
-export function resourceLabels(cluster: string, session: string): Record<string, string> {
+export function resourceLabels(cluster: string, session: string, expiresAt?: number): Record<string, string> {
   return {
     [LABEL.managed]: 'true',
     [LABEL.cluster]: cluster,
     [LABEL.session]: session,
     [LABEL.version]: VERSION,
+    ...(expiresAt === undefined ? {} : { [LABEL.expires]: String(expiresAt) }),
   };
 }
 

@@ -92,6 +92,21 @@ describe('up / status / kubeconfig / logs / down against the real engine', () =>
     expect(again.stderr).toContain('nothing to delete');
   });
 
+  test('--listen-address opens the ports wider only when asked, with a warning', async () => {
+    const r = await cli(
+      ['up', '--name', 'wide', '--image', fakeNodeImage('ready'), '--listen-address', '0.0.0.0', '--json'],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /warning: --listen-address 0\.0\.0\.0: the node's Docker API \(root on the node\)/,
+    );
+    const info = await docker.getContainer(parseJson<UpJson>(r).containerId).inspect();
+    const bindings = Object.values(info.NetworkSettings.Ports).map((b) => b?.[0]?.HostIp);
+    expect(bindings).toEqual(['0.0.0.0', '0.0.0.0', '0.0.0.0']);
+    expect((await cli(['down', '--name', 'wide'], env)).code).toBe(0);
+  });
+
   test('a slow node: phases are reported and the wait holds until ready', async () => {
     const r = await cli(['up', '--name', 'slow', '--image', fakeNodeImage('slow'), '--json'], env);
     expect(r.code, r.stderr).toBe(0);

@@ -33,6 +33,7 @@ describe('getInputs', () => {
       cache: true,
       cacheKeySuffix: '',
       waitMs: 180_000,
+      ttlMs: 6 * 3_600_000,
       kubeconfig: '/home/runner/.kube/kind-action-kind.yaml',
       exportDockerHost: true,
       registry: undefined,
@@ -52,6 +53,7 @@ describe('getInputs', () => {
       cache: 'false',
       'cache-key-suffix': 'nightly.2',
       wait: '2m',
+      ttl: '0',
       kubeconfig: '/tmp/kc.yaml',
       'export-docker-host': 'False',
       registry: 'registry.example.com:5000',
@@ -79,6 +81,7 @@ describe('getInputs', () => {
       cache: false,
       cacheKeySuffix: 'nightly.2',
       waitMs: 120_000,
+      ttlMs: 0,
       kubeconfig: '/tmp/kc.yaml',
       exportDockerHost: false,
       registry: { server: 'registry.example.com:5000', user: 'bot', password: 's3cret' },
@@ -91,6 +94,7 @@ describe('getInputs', () => {
   test.each<[string, Record<string, string>, RegExp]>([
     ['unknown build', { build: 'sometimes' }, /^build: "sometimes" is not one of auto, always, never$/],
     ['wait not a duration', { wait: 'soon' }, /^wait: "soon" is not a duration/],
+    ['ttl not a duration', { ttl: 'forever' }, /^ttl: "forever" is not a duration/],
     [
       'bad preload entry',
       { 'preload-images': 'nginx:1\nNot An Image' },

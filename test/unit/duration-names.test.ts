@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { parseDuration } from '../../src/core/duration.js';
+import { expiryFor, isExpired } from '../../src/core/cluster/reap.js';
+import { parseDuration, parseTtl } from '../../src/core/duration.js';
 import { UsageError } from '../../src/core/errors.js';
 import { containerName, contextName, truncate, validateClusterName } from '../../src/core/names.js';
 
@@ -24,6 +25,41 @@ describe('parseDuration', () => {
       expect(() => parseDuration(input, '--timeout')).toThrow(/--timeout/);
     },
   );
+});
+
+describe('time to live', () => {
+  test.each([
+    ['0', 0],
+    [' 0 ', 0],
+    ['6h', 6 * 3_600_000],
+    ['90m', 5_400_000],
+  ])('parseTtl(%j) → %i ms', (input, ms) => {
+    expect(parseTtl(input, '--ttl')).toBe(ms);
+  });
+
+  test.each(['', '0s', '-1h', 'never', '25h', '$(touch /tmp/p)'])('parseTtl(%j) names --ttl', (input) => {
+    expect(() => parseTtl(input, '--ttl')).toThrow(/^--ttl: /);
+  });
+
+  test.each([
+    [1_000_000, 0, undefined],
+    [1_000_000, 60_000, 1060],
+    [1_000_500, 1000, 1002],
+  ])('expiryFor(%i, %i) → %j', (now, ttl, expected) => {
+    expect(expiryFor(now, ttl)).toBe(expected);
+  });
+
+  test.each<[Record<string, string> | undefined, number, boolean]>([
+    [undefined, 100, false],
+    [{}, 100, false],
+    [{ 'io.kind-action.expires': '99' }, 100, true],
+    [{ 'io.kind-action.expires': '100' }, 100, true],
+    [{ 'io.kind-action.expires': '101' }, 100, false],
+    [{ 'io.kind-action.expires': 'soon' }, 100, false],
+    [{ 'io.kind-action.expires': '' }, 100, false],
+  ])('isExpired(%j, now %i) → %s', (labels, now, expected) => {
+    expect(isExpired(labels ? { Labels: labels } : { Labels: {} }, now)).toBe(expected);
+  });
 });
 
 describe('validateClusterName', () => {

@@ -13,6 +13,8 @@ export interface NodeSpec {
   ports: PortMapping[];
   env: Record<string, string>;
   cgroupVersion: '1' | '2';
+  /** Unix seconds after which a later `up` removes this node; none: never. */
+  expiresAt?: number;
   network?: string;
   /** Overrides the image's command (the bake runs `bootstrap`). */
   cmd?: string[];
@@ -28,7 +30,7 @@ export const FALLBACK_CAP_DROP = ['SYS_RESOURCE'];
 
 /** Pure: the create options for a node container. */
 export function nodeCreateOptions(spec: NodeSpec): Docker.ContainerCreateOptions {
-  const labels = resourceLabels(spec.cluster, spec.session);
+  const labels = resourceLabels(spec.cluster, spec.session, spec.expiresAt);
   const exposed: Record<string, object> = {};
   for (const p of spec.ports) exposed[`${p.nodePort}/tcp`] = {};
   const hostConfig: Docker.HostConfig = {

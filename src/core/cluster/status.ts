@@ -10,6 +10,8 @@ export interface ClusterStatus {
   image: string;
   state: string;
   version: string;
+  /** When a later `up` may remove it (ISO 8601); absent: never. */
+  expiresAt?: string;
   apiServer?: string;
   dockerHost?: string;
   ready?: boolean;
@@ -28,6 +30,7 @@ export async function status(docker: DockerClient, cluster?: string): Promise<Cl
         image: n.Image,
         state: n.State,
         version: n.Labels?.[LABEL.version] ?? '',
+        ...expiry(n.Labels?.[LABEL.expires]),
       };
       if (n.State !== 'running') return base;
       const info = await docker.inspectContainer(n.Id);
@@ -46,6 +49,11 @@ export async function status(docker: DockerClient, cluster?: string): Promise<Cl
       };
     }),
   );
+}
+
+function expiry(label: string | undefined): { expiresAt?: string } {
+  if (label === undefined || !/^\d+$/.test(label)) return {};
+  return { expiresAt: new Date(Number(label) * 1000).toISOString() };
 }
 
 function safeJson(text: string): unknown {

@@ -20,12 +20,15 @@ import { nodeEndpoints } from './endpoints.js';
 import { clusterOf, findNodes } from './find.js';
 import { type PortMapping, planPorts } from './ports.js';
 import { type PrivilegeChoice, type PrivilegeMemo, startNode } from './privilege.js';
+import { expiryFor, reapExpired } from './reap.js';
 
 export interface UpOptions {
   name: string;
   /** Resolves the node image (local, pull, bake); returns the reference to run. */
   resolveImage: (signal: AbortSignal) => Promise<string>;
   timeoutMs: number;
+  /** After this long any later `up` on the daemon removes the cluster; 0: never. */
+  ttlMs: number;
   kubeconfigPath: string;
   mergeKubeconfig: boolean;
   publish: PortMapping[];
@@ -59,7 +62,11 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
   const started = systemClock.now();
   const phases: PhaseTimings = {};
   // Independent look-ups, done at once: a taken name fails before anything is pulled.
-  const [daemon] = await Promise.all([docker.info(), refuseTakenName(docker, opts.name)]);
+  // Expired clusters go first, so an expired one no longer holds its name.
+  const [daemon] = await Promise.all([
+    docker.info(),
+    reapExpired(docker, Math.floor(Date.now() / 1000), log).then(() => refuseTakenName(docker, opts.name)),
+  ]);
   const image = await timed(phases, 'image', () => opts.resolveImage(opts.signal));
   throwIfAborted(opts.signal);
   let created: string | undefined;
@@ -72,6 +79,7 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
       env: { ...opts.env, ...remoteDaemonSans(docker) },
       ...(opts.network ? { network: opts.network } : {}),
       cgroupVersion: daemon.CgroupVersion === '2' ? ('2' as const) : ('1' as const),
+      ...withExpiry(expiryFor(Date.now(), opts.ttlMs)),
     };
     const node = await timed(phases, 'start', () =>
       startNode(docker, daemon.ID ?? 'unknown', spec, opts.privilege, opts.memo, log, (id) => {
@@ -180,6 +188,10 @@ async function cleanupAfterFailure(
  */
 function remoteDaemonSans(docker: DockerClient): Record<string, string> {
   return docker.endpoint.kind === 'tcp' ? { KIND_EXTRA_SANS: docker.endpoint.host } : {};
+}
+
+function withExpiry(expiresAt: number | undefined): { expiresAt?: number } {
+  return expiresAt === undefined ? {} : { expiresAt };
 }
 
 async function timed<T>(phases: PhaseTimings, name: string, fn: () => Promise<T>): Promise<T> {
