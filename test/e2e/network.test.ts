@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import type { UpResult } from '../../src/core/cluster/up.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
@@ -6,6 +7,19 @@ import { buildHelloApp } from '../support/hello-app.js';
 import { runPodToCompletion } from '../support/kubectl.js';
 
 const kubeBin = inject('kubeBin');
+
+/** An HTTP server in this process, on every host address, serving 1 MiB at /1mb. */
+async function serveOneMegabyte(): Promise<{ port: number; close: () => void }> {
+  const body = Buffer.alloc(1 << 20, 'x');
+  const server = createServer((req, res) => {
+    res.writeHead(req.url === '/1mb' ? 200 : 404, { 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return { port: address.port, close: () => server.close() };
+}
 const image = inject('nodeImage');
 const env = isolatedEnv();
 
@@ -38,6 +52,24 @@ describe('the node on a network with a small MTU', () => {
     const eth0 = /^eth0 (\d+)$/m.exec(logs);
     expect(eth0, logs).not.toBeNull();
     expect(Number(eth0?.[1])).toBeLessThanOrEqual(1400);
+
+    // Full-size packets both ways: a pod fetches 1 MB from a server on the
+    // host's network (a wrong MTU shows as a transfer that stalls).
+    const server = await serveOneMegabyte();
+    try {
+      const net = await docker.getNetwork('kind-action-mtu-test').inspect();
+      const gateway = net.IPAM?.Config?.[0]?.Gateway;
+      expect(gateway).toBeTruthy();
+      const url = `http://${gateway}:${server.port}/1mb`;
+      const fetched = await runPodToCompletion(kubeBin, up.kubeconfig, {
+        name: 'fetch-1mb',
+        image: 'hello-app:mtu',
+        command: ['/hello-app', 'fetch', url],
+      });
+      expect(fetched).toContain(`${url} -> ${1 << 20} bytes`);
+    } finally {
+      server.close();
+    }
   });
 
   test('a network that does not exist is bad input, and nothing is left', async () => {
