@@ -1,12 +1,37 @@
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { docker, hostPort, leftovers, NOTHING } from '../support/docker.js';
+import { exec } from '../support/exec.js';
 import { fakeNodeImage } from '../support/fake-node.js';
+import { startRegistry } from '../support/registry.js';
 
 const env = isolatedEnv();
+const STALL_WAIT_MS = 60_000;
+
+/** Resolves once the container's log matches, polling. */
+async function untilLogged(id: string, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + STALL_WAIT_MS;
+  while (Date.now() < deadline) {
+    const logs = await exec('docker', ['logs', id]);
+    if (pattern.test(logs.stdout + logs.stderr)) return;
+    await sleep(100);
+  }
+  throw new Error(`${id}: never logged ${pattern}`);
+}
+
+/**
+ * Send `signal`, and SIGKILL the child if it is still running 5 s later (the
+ * CLI's promise): a late exit then shows as a wrong exit code, not a timing.
+ */
+function interrupt(child: ChildProcess, signal: NodeJS.Signals): void {
+  child.kill(signal);
+  setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+}
 
 afterAll(async () => {
   await cli(['down', '--all'], env);
@@ -35,6 +60,63 @@ describe('interrupted up cleans up what it created', () => {
     expect(await leftovers(name)).toEqual(NOTHING);
     const again = await cli(['up', '--name', name, '--image', fakeNodeImage('ready')], env);
     expect(again.code, again.stderr).toBe(0);
+  });
+
+  test.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    '%s during the image pull → exit %i, nothing created, name reusable at once',
+    async (signal, code) => {
+      // A registry that sends part of each layer and then stalls: the pull is
+      // certainly under way when the signal comes.
+      const registry = await startRegistry({
+        publish: true,
+        stallBlobs: true,
+        random: ['stall/node:v1'],
+      });
+      const name = `pull-${signal.toLowerCase()}`;
+      const ref = `127.0.0.1:${registry.hostPort}/stall/node:v1`;
+      try {
+        const r = await cli(['up', '--name', name, '--image', ref], env, {
+          onSpawn: (child) => {
+            void untilLogged(registry.id, /stalling .*\/blobs\//).then(() => interrupt(child, signal));
+          },
+        });
+        expect(r.code, r.stderr).toBe(code);
+        expect(r.stderr).toContain(`${signal} received; cleaning up`);
+        expect(await leftovers(name)).toEqual(NOTHING);
+        const again = await cli(['up', '--name', name, '--image', fakeNodeImage('ready')], env);
+        expect(again.code, again.stderr).toBe(0);
+      } finally {
+        await registry.stop();
+        await exec('docker', ['rmi', ref]);
+      }
+    },
+  );
+
+  test.each([
+    ['while the container is created', 'docker create kind-action-'],
+    ['while it is started', 'docker start '],
+  ])('SIGINT %s → exit 130, the container removed', async (_when, line) => {
+    const name = `start-${line.split(' ')[1]}`;
+    let sent = false;
+    const r = await cli(
+      ['up', '--name', name, '--image', fakeNodeImage('never'), '--timeout', '120s'],
+      { ...env, KIND_ACTION_DEBUG: '1' },
+      {
+        onStderr: (text, child) => {
+          if (!sent && text.includes(line)) {
+            sent = true;
+            interrupt(child, 'SIGINT');
+          }
+        },
+      },
+    );
+    expect(sent).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).not.toContain('waiting for kind-action-');
+    expect(await leftovers(name)).toEqual(NOTHING);
   });
 
   test('a second signal during cleanup does not cut it short', async () => {

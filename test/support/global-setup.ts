@@ -1,5 +1,6 @@
 import { execOk } from './exec.js';
 import { buildFakeNodeImages } from './fake-node.js';
+import { buildRegistryImage } from './registry.js';
 
 /**
  * Integration tests need the real engine and the built CLI. A missing daemon
@@ -9,4 +10,5 @@ export default async function setup(): Promise<void> {
   await execOk('docker', ['info', '--format', '{{.ServerVersion}}']);
   await execOk('npm', ['run', '--silent', 'build']);
   await buildFakeNodeImages();
+  await buildRegistryImage();
 }

@@ -82,6 +82,12 @@ export class DockerClient {
   async pull(ref: string, signal?: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     const stream = await this.call(`pull ${ref}`, () => this.api.pull(ref) as Promise<NodeJS.ReadableStream>);
+    const destroy = (): void => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    // An abort while the request was being answered has no listener to fire: check now.
+    if (signal?.aborted) {
+      destroy();
+      throwIfAborted(signal);
+    }
     const progress = new PullProgress();
     let last = 0;
     await this.call(
@@ -89,7 +95,7 @@ export class DockerClient {
       () =>
         new Promise<void>((resolve, reject) => {
           const onAbort = (): void => {
-            (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+            destroy();
             reject(signal?.reason);
           };
           signal?.addEventListener('abort', onAbort, { once: true });
