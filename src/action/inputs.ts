@@ -139,7 +139,7 @@ const REGISTRY_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$/
 function registry(password: string): Registry | undefined {
   const server = text('registry');
   const user = text('registry-user');
-  if (server && !REGISTRY_HOST.test(server)) {
+  if (server && (server.length > 261 || !REGISTRY_HOST.test(server))) {
     throw new UsageError(
       `registry: "${truncate(server)}" is not a registry host (e.g. ghcr.io or host:5000)`,
     );

@@ -131,7 +131,8 @@ export async function downCommand(
 }
 
 export async function statusCommand(s: Session, raw: { name?: string; json?: boolean }): Promise<void> {
-  const list = await status(await s.docker(), optionalName(raw.name));
+  const name = optionalName(raw.name);
+  const list = await status(await s.docker(), name);
   if (raw.json) printJson(list);
   else printStatus(list);
 }

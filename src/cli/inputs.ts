@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { KubeSource } from '../core/bake/sources.js';
@@ -97,11 +98,15 @@ export function kubeconfigPath(given: string | undefined, name: string, env: Cli
   if (given.trim() === '' || given.includes('\n') || given.includes('\0')) {
     throw new UsageError(`--kubeconfig: "${truncate(given)}" is not a usable file path`);
   }
+  // Refused up front: the file is written only once the cluster is up.
+  if (given.length > 4095 || given.split('/').some((part) => Buffer.byteLength(part) > 255)) {
+    throw new UsageError(`--kubeconfig: "${truncate(given)}" is too long for a file path`);
+  }
   return isAbsolute(given) ? given : resolve(given);
 }
 
 function parseListen(value: string): string {
-  if (!/^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/.test(value)) {
+  if (isIP(value) === 0) {
     throw new UsageError(`--listen-address: "${truncate(value)}" is not an IP address`);
   }
   return value;
@@ -137,15 +142,8 @@ export function waitInputs(
   },
   env: CliEnv,
 ): WaitInputs {
-  let url: URL;
-  try {
-    url = new URL(raw.url);
-  } catch {
-    throw new UsageError(`--url: "${truncate(raw.url)}" is not a URL (e.g. http://kind:10080)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--url: "${truncate(raw.url)}" must start with http:// or https://`);
-  }
+  const url = httpUrl(raw.url, '--url', 'http://kind:10080');
+  if (raw.apiServer !== undefined) httpUrl(raw.apiServer, '--api-server', 'https://kind:8443');
   const name = validateClusterName(raw.name);
   const base = url.origin;
   return {
@@ -157,6 +155,21 @@ export function waitInputs(
     kubeconfigPath: raw.kubeconfig === undefined ? undefined : kubeconfigPath(raw.kubeconfig, name, env),
     json: raw.json === true,
   };
+}
+
+/** An http(s) URL with nothing a kubeconfig or a request line could trip on. */
+function httpUrl(value: string, what: string, example: string): URL {
+  let url: URL | undefined;
+  try {
+    url = /[\s"'`$\\]/.test(value) || value.length > 2048 ? undefined : new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url) throw new UsageError(`${what}: "${truncate(value)}" is not a URL (e.g. ${example})`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`${what}: "${truncate(value)}" must start with http:// or https://`);
+  }
+  return url;
 }
 
 export function optionalName(name: string | undefined): string | undefined {

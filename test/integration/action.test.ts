@@ -263,3 +263,50 @@ describe('bad input: a clear error before anything starts, nothing created', () 
     expect(r.stdout).toContain('::error::registry-password: given without registry-user');
   });
 });
+
+/** Every input of action.yml; an empty value means "the default" on a runner, so it is not bad. */
+const ACTION_INPUTS = [
+  'name',
+  'k8s-version',
+  'image',
+  'build',
+  'preload-images',
+  'before-cluster',
+  'after-cluster',
+  'kube-source',
+  'cache',
+  'cache-key-suffix',
+  'wait',
+  'ttl',
+  'kubeconfig',
+  'export-docker-host',
+  'registry',
+  'registry-user',
+  'registry-password',
+  'keep',
+];
+const HOSTILE_VALUES: [string, string][] = [
+  ['very long', 'a'.repeat(5000)],
+  ['command substitution', '$(touch /tmp/ka-pwned)'],
+  ['quote breakout', 'a";touch /tmp/ka-pwned;"'],
+  ['embedded newline', 'a\n$(touch /tmp/ka-pwned)'],
+];
+// A file name is free text: the kubeconfig is written at exactly that path (the CLI tests show it).
+const LITERAL = new Set(['kubeconfig/command substitution', 'kubeconfig/quote breakout']);
+const ACTION_MATRIX = ACTION_INPUTS.flatMap((input) =>
+  HOSTILE_VALUES.filter(([what]) => !LITERAL.has(`${input}/${what}`)).map(
+    ([what, value]) => [input, what, value] as const,
+  ),
+);
+
+describe(`every input × very long and shell-hostile values (${ACTION_MATRIX.length} cases)`, () => {
+  test.each(ACTION_MATRIX)('%s: %s → an error naming the input, nothing started', async (input, _, value) => {
+    // No daemon can be reached: an input that slipped through could start nothing.
+    const job = runnerJob({ DOCKER_HOST: 'unix:///tmp/ka-no-such.sock' });
+    const r = await runMain(job, { [input]: value });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`::error::${input}: `));
+    expect(readFileSync(job.files.state, 'utf8')).toBe('');
+    expect(existsSync('/tmp/ka-pwned')).toBe(false);
+  });
+});

@@ -1,8 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cli, isolatedEnv } from '../support/cli.js';
+import { CLI, cli, isolatedEnv } from '../support/cli.js';
 import { leftovers, NOTHING, snapshot } from '../support/docker.js';
+import { exec } from '../support/exec.js';
 import { fakeNodeImage } from '../support/fake-node.js';
 
 const env = isolatedEnv();
@@ -156,4 +159,88 @@ describe('bad input: a clear error naming the problem, exit 2, nothing left behi
     );
     expect(await snapshot()).toEqual(before);
   });
+});
+
+/** The hostile values every option that takes one is tried with. */
+const HOSTILE: [string, string][] = [
+  ['empty', ''],
+  ['very long', 'a'.repeat(5000)],
+  ['command substitution', '$(touch /tmp/ka-pwned)'],
+  ['quote breakout', 'a";touch /tmp/ka-pwned;"'],
+  ['embedded newline', 'a\ntouch /tmp/ka-pwned'],
+];
+
+/**
+ * Every option of every command that takes a value, after arguments that are
+ * valid on their own; the option under test comes last, so it wins.
+ */
+const OPTIONS: [string[], string][] = [
+  ...['--name', '--image', '--k8s-version', '--timeout', '--ttl', '--publish'].map(
+    (o) => [['up', '--image', ready], o] as [string[], string],
+  ),
+  ...['--listen-address', '--network', '--privileged-mode', '--kube-source', '--kubeconfig'].map(
+    (o) => [['up', '--image', ready], o] as [string[], string],
+  ),
+  ...['--k8s-version', '--preload', '--before-cluster', '--after-cluster', '--kube-source', '--tag'].map(
+    (o) => [['build'], o] as [string[], string],
+  ),
+  [['build'], '--registry-secret'],
+  ...['--url', '--api-server', '--timeout', '--name', '--kubeconfig'].map(
+    (o) => [['wait', '--url', 'http://127.0.0.1:1', '--timeout', '1s'], o] as [string[], string],
+  ),
+  [['down'], '--name'],
+  [['status'], '--name'],
+  [['logs'], '--name'],
+  [['kubeconfig'], '--name'],
+  [['kubeconfig', '--name', 'kind'], '--kubeconfig'],
+];
+
+/** A file name is free text: these are valid paths, written literally (shown below). */
+const LITERAL_PATHS = new Set(['command substitution', 'quote breakout']);
+
+const MATRIX = OPTIONS.flatMap(([base, option]) =>
+  HOSTILE.filter(([what]) => !(option === '--kubeconfig' && LITERAL_PATHS.has(what))).map(
+    ([what, value]) => [`${base[0]} ${option}`, what, [...base, option, value]] as const,
+  ),
+);
+
+describe(`every option × empty, very long and shell-hostile values (${MATRIX.length} cases)`, () => {
+  // No daemon can be reached: an input that slipped through could start nothing.
+  const noDaemon = { ...env, DOCKER_HOST: 'unix:///tmp/ka-no-such.sock' };
+
+  test.each(MATRIX)('%s: %s → exit 2 naming the option', async (_, _what, args) => {
+    const option = args.at(-2) ?? '';
+    const r = await cli([...args], noDaemon);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.split('\n')[0]).toContain(option);
+    expect(r.stderr).not.toContain('cannot reach a Docker daemon');
+    expect(r.stdout).toBe('');
+    expect(existsSync('/tmp/ka-pwned')).toBe(false);
+  });
+
+  test.each([...LITERAL_PATHS].map((what) => HOSTILE.find(([w]) => w === what) ?? ['', '']))(
+    '--kubeconfig %s: a file of exactly that name, nothing run',
+    async (_, value) => {
+      expect((await cli(['up', '--name', 'literal', '--image', ready], env)).code).toBe(0);
+      const dir = mkdtempSync(join(tmpdir(), 'ka-literal-'));
+      try {
+        const r = await exec(
+          process.execPath,
+          [CLI, 'kubeconfig', '--name', 'literal', '--kubeconfig', value],
+          {
+            env,
+            cwd: dir,
+          },
+        );
+        expect(r.code, r.stderr).toBe(0);
+        // Slashes in the value are directories, as for any relative path.
+        expect(readdirSync(dir)).toEqual([value.split('/')[0]]);
+        expect(statSync(join(dir, value)).mode & 0o777).toBe(0o600);
+        expect(existsSync('/tmp/ka-pwned')).toBe(false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        await cli(['down', '--name', 'literal'], env);
+      }
+    },
+  );
 });

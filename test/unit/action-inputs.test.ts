@@ -96,6 +96,11 @@ describe('getInputs', () => {
     ['wait not a duration', { wait: 'soon' }, /^wait: "soon" is not a duration/],
     ['ttl not a duration', { ttl: 'forever' }, /^ttl: "forever" is not a duration/],
     [
+      'registry host too long',
+      { registry: 'a'.repeat(300), 'registry-user': 'u', 'registry-password': 'p' },
+      /^registry: .* is not a registry host/,
+    ],
+    [
       'bad preload entry',
       { 'preload-images': 'nginx:1\nNot An Image' },
       /^preload-images: "Not An Image" is not an image reference/,
