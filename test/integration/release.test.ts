@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -8,7 +8,9 @@ import { DEFAULT_RELEASE_URL, downloadRelease, RELEASE_BINARIES } from '../../sr
 import { kubeBinaries } from '../../src/core/bake/sources.js';
 import { BakeError, IntegrityError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { execOk } from '../support/exec.js';
+import { cli, isolatedEnv } from '../support/cli.js';
+import { snapshot } from '../support/docker.js';
+import { exec, execOk } from '../support/exec.js';
 
 type Behaviour = 'good' | 'tampered' | 'missing' | 'html' | 'html-as-binary' | 'bad-digest';
 
@@ -86,9 +88,17 @@ describe('--kube-source release: verified downloads that fail closed', () => {
       IntegrityError,
       /kubelet v1.35.4: sha512 mismatch; expected [0-9a-f]{128}, got [0-9a-f]{128}/,
     ],
-    ['missing', BakeError, /download http:\/\/.*\/kubelet: HTTP 404/],
-    ['html', IntegrityError, /kubelet: got an HTML page, not the file/],
-    ['html-as-binary', IntegrityError, /kubelet: got an HTML page, not the file/],
+    [
+      'missing',
+      BakeError,
+      /kubelet v1.35.4: download http:\/\/.*\/kubelet: HTTP 404; expected sha512 [0-9a-f]{128}/,
+    ],
+    [
+      'html',
+      IntegrityError,
+      /kubelet v1.35.4: .*got an HTML page, not the file; expected sha512 [0-9a-f]{128}/,
+    ],
+    ['html-as-binary', IntegrityError, /kubelet: got an HTML page, not the file; expected sha512/],
     ['bad-digest', IntegrityError, /kubelet.sha512: not a sha512 digest/],
   ] as const)('%s → fails naming the file; the bad file is never kept', async (mode, type, message) => {
     const { outDir, run } = await download(mode);
@@ -165,4 +175,50 @@ describe('kubeBinaries with --kube-source release', () => {
       sha512(await readFile(join(binDir, 'kubelet'))),
     );
   });
+});
+
+describe('kind-action build --kube-source release against a bad server', () => {
+  let cacheDir = '';
+  const env = isolatedEnv();
+
+  beforeAll(async () => {
+    // A private cache with only the module-built etcd/CoreDNS/CNI, so the
+    // release download is the step under test.
+    const shared = (
+      await execOk('bash', ['image/kube/build-source.sh', '1.35.4', '--components-only'])
+    ).trim();
+    cacheDir = await mkdtemp(join(tmpdir(), 'ka-cache-'));
+    await cp(dirname(shared), join(cacheDir, 'kube', '1.35.4-components'), { recursive: true });
+  });
+
+  afterAll(async () => {
+    await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  test.each([
+    ['tampered', /kubelet v1\.35\.4: sha512 mismatch; expected ([0-9a-f]{128}), got/],
+    ['missing', /kubelet v1\.35\.4: download .*: HTTP 404; expected sha512 ([0-9a-f]{128})/],
+    [
+      'html',
+      /kubelet v1\.35\.4: download .*: got an HTML page, not the file; expected sha512 ([0-9a-f]{128})/,
+    ],
+  ])(
+    '%s kubelet: exit 1 naming the file and its digest; no image, no container, nothing cached',
+    async (mode, message) => {
+      const before = await snapshot();
+      const tag = `kind-action-test/release-${mode}:v1`;
+      const r = await cli(['build', '--kube-source', 'release', '--k8s-version', '1.35', '--tag', tag], {
+        ...env,
+        KIND_ACTION_CACHE: cacheDir,
+        KIND_ACTION_RELEASE_URL: `${base}/${mode}/release`,
+      });
+      expect(r.code, r.stderr).toBe(1);
+      const match = message.exec(r.stderr);
+      expect(match, r.stderr).not.toBeNull();
+      expect(match?.[1]).toBe(sha512(content('kubelet')));
+      expect(await readdir(join(cacheDir, 'kube'))).toEqual(['1.35.4-components']);
+      expect((await exec('docker', ['image', 'inspect', tag])).code).not.toBe(0);
+      expect(await snapshot()).toEqual(before);
+    },
+  );
 });

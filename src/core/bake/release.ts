@@ -36,7 +36,9 @@ export async function downloadRelease(opts: ReleaseOptions, log: Logger): Promis
     const url = `${opts.baseUrl}/v${opts.version}/bin/linux/${opts.arch}/${name}`;
     log.progress(`downloading ${name} v${opts.version}`);
     const expected = parseDigest(await fetchText(`${url}.sha512`, opts.signal), `${name}.sha512`);
-    const body = await fetchBinary(url, opts.signal);
+    const body = await fetchBinary(url, opts.signal).catch((err: unknown) => {
+      throw withExpected(err, `${name} v${opts.version}`, expected);
+    });
     const actual = createHash('sha512').update(body).digest('hex');
     if (actual !== expected) {
       throw new IntegrityError(
@@ -49,6 +51,14 @@ export async function downloadRelease(opts: ReleaseOptions, log: Logger): Promis
     await rename(tmp, join(opts.outDir, name));
   }
   log.info(`downloaded and verified ${RELEASE_BINARIES.length} Kubernetes v${opts.version} binaries`);
+}
+
+/** The same kind of error, its message naming the file and the digest it should have had. */
+function withExpected(err: unknown, file: string, expected: string): unknown {
+  const message = (e: Error): string => `${file}: ${e.message}; expected sha512 ${expected}; nothing was kept`;
+  if (err instanceof IntegrityError) return new IntegrityError(message(err), { cause: err });
+  if (err instanceof BakeError) return new BakeError(message(err), { cause: err });
+  return err;
 }
 
 /** A .sha512 file holds the hex digest, optionally followed by a file name. */
