@@ -1,4 +1,18 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readCommandFile, removeRunnerJobs, runMain, runnerJob, runPost } from '../support/action.js';
 import { cli, isolatedEnv } from '../support/cli.js';
@@ -205,6 +219,50 @@ describe('failures: diagnostics, then teardown in post', () => {
     const p = await runPost(runnerJob(), {});
     expect(p.code).toBe(0);
     expect(p.stdout).toContain('nothing to clean up');
+  });
+});
+
+describe('a damaged cache entry', () => {
+  test.each<[string, (archive: string) => void]>([
+    ['truncated', (f) => truncateSync(f, 100)],
+    [
+      'a flipped byte',
+      (f) => {
+        const b = readFileSync(f);
+        b[10] = (b[10] ?? 0) ^ 0xff;
+        writeFileSync(f, b);
+      },
+    ],
+  ])('%s: a warning, the entry removed, and main goes on to the next source', async (_, damage) => {
+    const cache = mkdtempSync(join(tmpdir(), 'ka-action-cache-'));
+    // A custom bake (a preload) is never present locally, so the cache is asked.
+    const inputs = { name: 'act-cache', 'preload-images': fakeNodeImage('ready'), build: 'never' };
+    const first = await runMain(runnerJob({ KIND_ACTION_CACHE: cache }), inputs);
+    const key = /cache miss: no entry for (\S+)/.exec(first.stdout)?.[1];
+    expect(key, first.stdout).toBeTruthy();
+    // An entry as post saves it: the archive with its sha256 beside it.
+    const entry = join(cache, 'images', `${key}-r4242-1`);
+    mkdirSync(entry, { recursive: true });
+    const archive = join(entry, 'image.tar.gz');
+    writeFileSync(archive, gzipSync(randomBytes(4096)));
+    writeFileSync(
+      `${archive}.sha256`,
+      `${createHash('sha256').update(readFileSync(archive)).digest('hex')}\n`,
+    );
+    damage(archive);
+
+    const r = await runMain(runnerJob({ KIND_ACTION_CACHE: cache }), inputs);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /::warning::cache entry \S+ is corrupt or partial .* removing it and building the image again/,
+    );
+    // Past the cache: here build: never stops it; otherwise the bake replaces the entry.
+    expect(r.stdout).toMatch(
+      /::error::build: never, and \S+ is not present locally, in the cache or in a registry/,
+    );
+    expect(readdirSync(join(cache, 'images'))).toEqual([]);
+    expect(await leftovers('act-cache')).toEqual(NOTHING);
+    rmSync(cache, { recursive: true, force: true });
   });
 });
 
