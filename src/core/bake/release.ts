@@ -55,7 +55,8 @@ export async function downloadRelease(opts: ReleaseOptions, log: Logger): Promis
 
 /** The same kind of error, its message naming the file and the digest it should have had. */
 function withExpected(err: unknown, file: string, expected: string): unknown {
-  const message = (e: Error): string => `${file}: ${e.message}; expected sha512 ${expected}; nothing was kept`;
+  const message = (e: Error): string =>
+    `${file}: ${e.message}; expected sha512 ${expected}; nothing was kept`;
   if (err instanceof IntegrityError) return new IntegrityError(message(err), { cause: err });
   if (err instanceof BakeError) return new BakeError(message(err), { cause: err });
   return err;
