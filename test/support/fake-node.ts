@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execOk } from './exec.js';
+import { buildLabelled, goBuild, inputsHash, isBuilt } from './local-image.js';
 
 export const FAKE_MODES = ['ready', 'slow', 'never', 'exit'] as const;
 export type FakeMode = (typeof FAKE_MODES)[number];
@@ -18,37 +17,14 @@ export function fakeNodeImage(mode: FakeMode): string {
  * binary in a FROM-scratch image, one tag per behaviour. No registry involved.
  */
 export async function buildFakeNodeImages(): Promise<void> {
-  const hash = createHash('sha256')
-    .update(readFileSync(join(SOURCE, 'main.go')))
-    .update(readFileSync(join(SOURCE, 'Dockerfile')))
-    .digest('hex')
-    .slice(0, 16);
-  const have = await execOk('docker', ['images', '-q', '--filter', `label=io.kind-action.test.hash=${hash}`]);
-  if (have.trim().split('\n').filter(Boolean).length >= FAKE_MODES.length) return;
+  const hash = inputsHash(readFileSync(join(SOURCE, 'main.go')), readFileSync(join(SOURCE, 'Dockerfile')));
+  const built = await Promise.all(FAKE_MODES.map((mode) => isBuilt(fakeNodeImage(mode), hash)));
+  if (built.every(Boolean)) return;
   const ctx = mkdtempSync(join(tmpdir(), 'ka-fake-node-'));
   try {
     cpSync(join(SOURCE, 'Dockerfile'), join(ctx, 'Dockerfile'));
-    await execOk('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(ctx, 'fake-node'), '.'], {
-      cwd: SOURCE,
-      env: { ...process.env, CGO_ENABLED: '0' },
-    });
-    for (const mode of FAKE_MODES) {
-      await execOk(
-        'docker',
-        [
-          'build',
-          '-q',
-          '--build-arg',
-          `MODE=${mode}`,
-          '--label',
-          `io.kind-action.test.hash=${hash}`,
-          '-t',
-          fakeNodeImage(mode),
-          ctx,
-        ],
-        { env: { ...process.env, DOCKER_BUILDKIT: '0' } },
-      );
-    }
+    await goBuild(SOURCE, join(ctx, 'fake-node'));
+    for (const mode of FAKE_MODES) await buildLabelled(ctx, fakeNodeImage(mode), hash, [`MODE=${mode}`]);
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execOk } from './exec.js';
+import { buildLabelled, inputsHash, isBuilt } from './local-image.js';
 
 /** Plain Debian job images, as a CI user would pick: one with curl, one with only wget. */
 export const JOB_IMAGES = {
@@ -37,22 +36,12 @@ function dockerfile(packages: readonly string[], after: readonly string[]): stri
 export async function buildJobImages(): Promise<void> {
   for (const { tag, packages, after } of Object.values(JOB_IMAGES)) {
     const text = dockerfile(packages, after);
-    const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
-    const have = await execOk('docker', [
-      'images',
-      '-q',
-      '--filter',
-      `reference=${tag}`,
-      '--filter',
-      `label=io.kind-action.test.hash=${hash}`,
-    ]);
-    if (have.trim()) continue;
+    const hash = inputsHash(text);
+    if (await isBuilt(tag, hash)) continue;
     const ctx = mkdtempSync(join(tmpdir(), 'ka-job-image-'));
     try {
       writeFileSync(join(ctx, 'Dockerfile'), text);
-      await execOk('docker', ['build', '-q', '--label', `io.kind-action.test.hash=${hash}`, '-t', tag, ctx], {
-        env: { ...process.env, DOCKER_BUILDKIT: '0' },
-      });
+      await buildLabelled(ctx, tag, hash);
     } finally {
       rmSync(ctx, { recursive: true, force: true });
     }

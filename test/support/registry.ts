@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exec, execOk } from './exec.js';
+import { buildLabelled, goBuild, inputsHash, isBuilt } from './local-image.js';
 
 const SOURCE = resolve('test/fixtures/registry');
 const SOURCES = ['go.mod', 'go.sum', 'main.go', 'Dockerfile'];
@@ -38,30 +39,13 @@ export interface RunningRegistry {
  * binary (go-containerregistry's pkg/registry) in a FROM-scratch image.
  */
 export async function buildRegistryImage(): Promise<string> {
-  const digest = createHash('sha256');
-  for (const file of SOURCES) digest.update(readFileSync(join(SOURCE, file)));
-  const hash = digest.digest('hex').slice(0, 16);
-  const have = await execOk('docker', [
-    'images',
-    '-q',
-    '--filter',
-    `reference=${REGISTRY_IMAGE}`,
-    '--filter',
-    `label=io.kind-action.test.hash=${hash}`,
-  ]);
-  if (have.trim()) return REGISTRY_IMAGE;
+  const hash = inputsHash(...SOURCES.map((file) => readFileSync(join(SOURCE, file))));
+  if (await isBuilt(REGISTRY_IMAGE, hash)) return REGISTRY_IMAGE;
   const ctx = mkdtempSync(join(tmpdir(), 'ka-registry-build-'));
   try {
     cpSync(join(SOURCE, 'Dockerfile'), join(ctx, 'Dockerfile'));
-    await execOk('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(ctx, 'registry'), '.'], {
-      cwd: SOURCE,
-      env: { ...process.env, CGO_ENABLED: '0' },
-    });
-    await execOk(
-      'docker',
-      ['build', '-q', '--label', `io.kind-action.test.hash=${hash}`, '-t', REGISTRY_IMAGE, ctx],
-      { env: { ...process.env, DOCKER_BUILDKIT: '0' } },
-    );
+    await goBuild(SOURCE, join(ctx, 'registry'));
+    await buildLabelled(ctx, REGISTRY_IMAGE, hash);
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
