@@ -14,7 +14,7 @@ shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 kube_bin=${KUBE_BIN_DIR:-/var/cache/kind-action/kube/$version/bin}
 
-kube_binaries="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl kubeadm etcd etcdctl coredns"
+kube_binaries="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl etcd etcdctl coredns"
 cni_plugins="bridge host-local loopback portmap"
 
 rm -rf "$out"
@@ -29,9 +29,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# A source build holds one multi-call binary, kube-node, that the program names
+# link to: copy it once and link the names to it (a release has one file each).
+[ -x "$kube_bin/kube-node" ] && cp "$kube_bin/kube-node" "$out/bin/kube-node"
 for b in $kube_binaries; do
   [ -x "$kube_bin/$b" ] || { echo "missing $kube_bin/$b (build the Kubernetes binaries first)" >&2; exit 1; }
-  cp "$kube_bin/$b" "$out/bin/$b"
+  if [ -e "$out/bin/kube-node" ] && [ "$kube_bin/$b" -ef "$kube_bin/kube-node" ]; then
+    ln -s kube-node "$out/bin/$b"
+  else
+    cp "$kube_bin/$b" "$out/bin/$b"
+  fi
 done
 for p in $cni_plugins; do
   [ -x "$kube_bin/$p" ] || { echo "missing CNI plugin $kube_bin/$p" >&2; exit 1; }

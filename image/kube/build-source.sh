@@ -249,11 +249,14 @@ build_kubernetes() {
     done
   done
 
-  local pkgs=() b
-  for b in "${KUBE_BINARIES[@]}"; do
-    pkgs+=("k8s.io/kubernetes/cmd/${b}")
+  # One multi-call binary (kube-node/main.go) and a link to it per program.
+  mkdir -p "${work}/kube-node"
+  cp -- "${SCRIPT_DIR}/kube-node/main.go" "${work}/kube-node/main.go"
+  go_build "${work}" "${out}" "${ldflags}" ./kube-node
+  local b
+  for b in "${KUBE_PROGRAMS[@]}"; do
+    ln -sf kube-node "${out}/${b}"
   done
-  go_build "${work}" "${out}" "${ldflags}" "${pkgs[@]}"
 }
 
 build_etcd() {

@@ -11,7 +11,7 @@ KUBE_DEFAULT_VERSION="1.35.4"
 
 # Revision of how build-source.sh builds (flags, ldflags, layout). Bump it when
 # that changes: cached outputs stamped with another revision are rebuilt.
-KUBE_BUILD_RECIPE=2
+KUBE_BUILD_RECIPE=3
 
 # minor -> full patch version
 declare -A KUBE_MINOR_TO_VERSION=(
@@ -38,7 +38,10 @@ declare -A KUBE_CNI_PLUGINS_VERSION=(
 )
 
 # Binaries each component contributes to <cache>/kube/<version>/bin.
-KUBE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl kubeadm)
+# The Kubernetes programs the node runs, all in one multi-call binary, kube-node
+# (kube-node/main.go): each name is a link to it.
+KUBE_PROGRAMS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+KUBE_BINARIES=(kube-node "${KUBE_PROGRAMS[@]}")
 ETCD_BINARIES=(etcd etcdctl)
 COREDNS_BINARIES=(coredns)
 CNI_PLUGINS_BINARIES=(bridge host-local loopback portmap)

@@ -12,7 +12,6 @@ export const RELEASE_BINARIES = [
   'kubelet',
   'kube-proxy',
   'kubectl',
-  'kubeadm',
 ] as const;
 
 export const DEFAULT_RELEASE_URL = 'https://dl.k8s.io/release';
