@@ -78,7 +78,10 @@ async function main(): Promise<void> {
   const dockerfile = join(root, 'image', 'Dockerfile');
   writeFileSync(
     dockerfile,
-    readFileSync(dockerfile, 'utf8').replace(/^(FROM .*)$/m, `$1\nLABEL io.kind-action.bench-run=${Date.now()}`),
+    readFileSync(dockerfile, 'utf8').replace(
+      /^(FROM .*)$/m,
+      `$1\nLABEL io.kind-action.bench-run=${Date.now()}`,
+    ),
   );
   const hookDir = mkdtempSync(join(tmpdir(), 'ka-bench-hook-'));
   const hook = join(hookDir, 'after.sh');
