@@ -25,6 +25,7 @@ import { fakeNodeImage } from '../support/fake-node.js';
  * GITHUB_STEP_SUMMARY files, against the real Docker engine.
  */
 const NAMES = [
+  'act-debug',
   'act-cancel',
   'act-taken',
   'act-ok',
@@ -90,6 +91,30 @@ describe('main then post, with a node that becomes ready', () => {
     expect(p.stdout).toContain('removed 1 container(s)');
     expect(await leftovers('act-ok')).toEqual(NOTHING);
     expect(existsSync(out['diagnostics-dir'] ?? '')).toBe(false);
+  });
+
+  test('debug on: the registry password and the key appear only in mask commands', async () => {
+    const canary = `canary-${randomBytes(8).toString('hex')}`;
+    const job = runnerJob({ RUNNER_DEBUG: '1' });
+    const inputs = {
+      name: 'act-debug',
+      image: fakeNodeImage('ready'),
+      registry: 'registry.example.com',
+      'registry-user': 'bot',
+      'registry-password': canary,
+    };
+    const r = await runMain(job, inputs);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain('::debug::docker create kind-action-act-debug');
+    expect(r.stdout).toContain(`::add-mask::${canary}`);
+    const p = await runPost(job, inputs, 'failure');
+    expect(p.code).toBe(0);
+    for (const text of [r.stdout + r.stderr, p.stdout + p.stderr, readFileSync(job.files.summary, 'utf8')]) {
+      expect(text.replace(/::add-mask::.*\n/g, '')).not.toMatch(
+        new RegExp(`${canary}|ZmFrZS1rZXk=|fake-key`),
+      );
+    }
+    expect(await leftovers('act-debug')).toEqual(NOTHING);
   });
 
   test('export-docker-host: false exports only KUBECONFIG', async () => {

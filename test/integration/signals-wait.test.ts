@@ -96,10 +96,12 @@ describe('interrupted up cleans up what it created', () => {
   );
 
   test.each([
-    ['while the container is created', 'docker create kind-action-'],
-    ['while it is started', 'docker start '],
-  ])('SIGINT %s → exit 130, the container removed', async (_when, line) => {
-    const name = `start-${line.split(' ')[1]}`;
+    ['SIGINT', 130, 'docker create kind-action-'],
+    ['SIGTERM', 143, 'docker create kind-action-'],
+    ['SIGINT', 130, 'docker start '],
+    ['SIGTERM', 143, 'docker start '],
+  ] as const)('%s → exit %i when sent on "%s…": the container removed', async (signal, code, line) => {
+    const name = `${line.split(' ')[1]}-${signal.toLowerCase()}`;
     let sent = false;
     const r = await cli(
       ['up', '--name', name, '--image', fakeNodeImage('never'), '--timeout', '120s'],
@@ -108,13 +110,13 @@ describe('interrupted up cleans up what it created', () => {
         onStderr: (text, child) => {
           if (!sent && text.includes(line)) {
             sent = true;
-            interrupt(child, 'SIGINT');
+            interrupt(child, signal);
           }
         },
       },
     );
     expect(sent).toBe(true);
-    expect(r.code, r.stderr).toBe(130);
+    expect(r.code, r.stderr).toBe(code);
     expect(r.stderr).not.toContain('waiting for kind-action-');
     expect(await leftovers(name)).toEqual(NOTHING);
   });
