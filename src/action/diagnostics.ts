@@ -4,9 +4,9 @@ import * as core from '@actions/core';
 import { nodeEndpoints } from '../core/cluster/endpoints.js';
 import { findNodes } from '../core/cluster/find.js';
 import type { DockerClient } from '../core/docker/client.js';
+import { execInNode } from '../core/docker/exec.js';
 import { errorMessage } from '../core/errors.js';
 import { HttpProbe } from '../core/ready/http-probe.js';
-import { execInNode } from './node-exec.js';
 
 const ADMIN = ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', '--request-timeout=10s'];
 const LOG_LINES_SHOWN = 200;

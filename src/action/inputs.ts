@@ -4,7 +4,7 @@ import { kubeconfigPath, readEnv } from '../cli/inputs.js';
 import type { KubeSource } from '../core/bake/sources.js';
 import { DEFAULT_TTL, parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
-import { validateImageRef } from '../core/image/reference.js';
+import { isRegistryHost, validateImageRef } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { truncate, validateClusterName } from '../core/names.js';
 
@@ -134,12 +134,10 @@ function suffix(value: string): string {
   );
 }
 
-const REGISTRY_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$/;
-
 function registry(password: string): Registry | undefined {
   const server = text('registry');
   const user = text('registry-user');
-  if (server && (server.length > 261 || !REGISTRY_HOST.test(server))) {
+  if (server && !isRegistryHost(server)) {
     throw new UsageError(
       `registry: "${truncate(server)}" is not a registry host (e.g. ghcr.io or host:5000)`,
     );

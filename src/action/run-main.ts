@@ -114,7 +114,8 @@ async function startCluster(
       mergeKubeconfig: false,
       publish: [],
       listenAddress: '127.0.0.1',
-      env: registryEnv(inputs),
+      env: {},
+      ...(inputs.registry ? { registry: inputs.registry } : {}),
       privilege: 'auto',
       memo: PrivilegeMemo.inDir(cliEnv.stateDir),
       retainOnFailure: true,
@@ -132,17 +133,6 @@ async function claimName(docker: DockerClient, name: string): Promise<void> {
     // The Action's errors name the input; Docker failures pass through unchanged.
     throw err instanceof NameTakenError ? new NameTakenError(`name: ${err.message}`) : err;
   });
-}
-
-/** Registry login for the node's Docker. */
-function registryEnv(inputs: Inputs): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (inputs.registry) {
-    env.REGISTRY = inputs.registry.server;
-    env.REGISTRY_USER = inputs.registry.user;
-    env.REGISTRY_PASSWORD = inputs.registry.password;
-  }
-  return env;
 }
 
 function cacheStore(env: CliEnv, log: Logger): CacheStore {

@@ -2,6 +2,7 @@ import { bake } from '../core/bake/bake.js';
 import { down } from '../core/cluster/down.js';
 import { exportKubeconfig } from '../core/cluster/kubeconfig.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
+import type { RegistryLogin } from '../core/cluster/registry-login.js';
 import { status } from '../core/cluster/status.js';
 import { up } from '../core/cluster/up.js';
 import { waitForUrl } from '../core/cluster/wait-url.js';
@@ -9,12 +10,13 @@ import { UsageError } from '../core/errors.js';
 import { resolveNodeImage } from '../core/image/resolve.js';
 import { bakeDefaults } from './bake-context.js';
 import { buildInputs, type RawBuild } from './build-inputs.js';
-import { kubeconfigPath, optionalName, type RawUp, upInputs, waitInputs } from './inputs.js';
+import { kubeconfigPath, optionalName, type RawUp, registryLogin, upInputs, waitInputs } from './inputs.js';
 import { printJson, printStatus, printUp } from './output.js';
 import type { Session } from './session.js';
 
 export async function upCommand(s: Session, raw: RawUp): Promise<void> {
   const inputs = upInputs(raw, s.env);
+  const registry = registryLogin(s.env);
   if (inputs.listenAddress !== '127.0.0.1' && inputs.listenAddress !== '::1') {
     s.log.warn(
       `--listen-address ${inputs.listenAddress}: the node's Docker API (root on the node) and Kubernetes API will be reachable from other machines`,
@@ -57,7 +59,8 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
       publish: inputs.publish,
       listenAddress: inputs.listenAddress,
       ...(inputs.network ? { network: inputs.network } : {}),
-      env: s.env.registry,
+      env: {},
+      ...withRegistry(registry),
       privilege: inputs.privilege,
       memo: PrivilegeMemo.inDir(s.env.stateDir),
       retainOnFailure: inputs.retain,
@@ -148,4 +151,8 @@ export async function logsCommand(s: Session, raw: { name: string; tail: string 
   const node = (await findNodes(docker, name))[0];
   if (!node) throw new UsageError(`no cluster named "${name}" (see: kind-action status)`);
   process.stdout.write(await docker.logs(node.Id, tail));
+}
+
+function withRegistry(login: RegistryLogin | undefined): { registry?: RegistryLogin } {
+  return login ? { registry: login } : {};
 }

@@ -4,9 +4,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { KubeSource } from '../core/bake/sources.js';
 import { type PortMapping, parsePublish } from '../core/cluster/ports.js';
 import type { PrivilegeChoice } from '../core/cluster/privilege.js';
+import type { RegistryLogin } from '../core/cluster/registry-login.js';
 import { parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
-import { validateImageRef } from '../core/image/reference.js';
+import { isRegistryHost, validateImageRef } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { truncate, validateClusterName } from '../core/names.js';
 import { parseKubeSource } from './build-inputs.js';
@@ -17,7 +18,8 @@ export interface CliEnv {
   cacheDir: string;
   stateDir: string;
   debug: boolean;
-  registry: Record<string, string>;
+  /** REGISTRY, REGISTRY_USER and REGISTRY_PASSWORD, as given. */
+  registry: { server: string; user: string; password: string };
   /** Where `--kube-source release` downloads from (tests point it at a local server). */
   releaseBaseUrl: string | undefined;
 }
@@ -26,11 +28,11 @@ export function readEnv(env: NodeJS.ProcessEnv): CliEnv {
   const home = env.HOME || homedir();
   const xdgCache = env.XDG_CACHE_HOME || join(home, '.cache');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const registry: Record<string, string> = {};
-  for (const key of ['REGISTRY', 'REGISTRY_USER', 'REGISTRY_PASSWORD'] as const) {
-    const value = env[key];
-    if (value) registry[key] = value;
-  }
+  const registry = {
+    server: env.REGISTRY ?? '',
+    user: env.REGISTRY_USER ?? '',
+    password: env.REGISTRY_PASSWORD ?? '',
+  };
   return {
     home,
     cacheDir: env.KIND_ACTION_CACHE || (isRoot ? '/var/cache/kind-action' : join(xdgCache, 'kind-action')),
@@ -91,6 +93,22 @@ export function upInputs(raw: RawUp, env: CliEnv): UpInputs {
     retain: raw.retain === true,
     json: raw.json === true,
   };
+}
+
+/** The node's registry login from the environment, checked: both or neither of user and password. */
+export function registryLogin(env: CliEnv): RegistryLogin | undefined {
+  const { server, user, password } = env.registry;
+  if (user && !password) throw new UsageError('REGISTRY_USER: set without REGISTRY_PASSWORD');
+  if (password && !user) throw new UsageError('REGISTRY_PASSWORD: set without REGISTRY_USER');
+  if (!user) return undefined;
+  if (/[\r\n]/.test(user + password))
+    throw new UsageError('REGISTRY_USER and REGISTRY_PASSWORD: must be one line each');
+  if (server && !isRegistryHost(server)) {
+    throw new UsageError(
+      `REGISTRY: "${truncate(server)}" is not a registry host (e.g. ghcr.io or host:5000)`,
+    );
+  }
+  return { server, user, password };
 }
 
 export function kubeconfigPath(given: string | undefined, name: string, env: CliEnv): string {

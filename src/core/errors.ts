@@ -51,6 +51,9 @@ export class ContainerExitedError extends KindActionError {
 
 export class BakeError extends KindActionError {}
 
+/** `docker login` inside the node refused the registry credentials. */
+export class RegistryLoginError extends KindActionError {}
+
 export class IntegrityError extends KindActionError {}
 
 /** Raised when SIGINT/SIGTERM aborted the operation; exit 130 or 143. */

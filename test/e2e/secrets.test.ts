@@ -71,7 +71,7 @@ async function bakeWithRegistry(): Promise<ExecResult> {
     env,
     {
       onSpawn: () => {
-        void bakeContainer().then(async (id) => {
+        void runningContainer('kind-action-bake-').then(async (id) => {
           registry = await startRegistry({
             network: `container:${id}`,
             user: USER,
@@ -89,15 +89,43 @@ async function bakeWithRegistry(): Promise<ExecResult> {
   }
 }
 
-async function bakeContainer(): Promise<string> {
+/** The id of the first running container whose name starts with `prefix`, once there is one. */
+async function runningContainer(prefix: string): Promise<string> {
   for (let i = 0; i < 2400; i++) {
-    const [c] = await docker.listContainers({
-      filters: { name: ['kind-action-bake-'], status: ['running'] },
-    });
+    const [c] = await docker.listContainers({ filters: { name: [prefix], status: ['running'] } });
     if (c) return c.Id;
-    await sleep(250);
+    await sleep(100);
   }
-  throw new Error('no bake container appeared');
+  throw new Error(`no container named ${prefix}… appeared`);
+}
+
+/**
+ * `up` with a run-time login, and a registry started in the node's network
+ * namespace as soon as the node exists: `up` logs in once the node is ready,
+ * through the exec's stdin.
+ */
+async function upWithRegistry(name: string, password: string): Promise<ExecResult> {
+  let registry: RunningRegistry | undefined;
+  const run = cli(
+    ['up', '--name', name, '--image', TAG, '--json'],
+    { ...env, REGISTRY: '127.0.0.1:5000', REGISTRY_USER: 'run-bot', REGISTRY_PASSWORD: password },
+    {
+      onSpawn: () => {
+        void runningContainer(`kind-action-${name}`).then(async (id) => {
+          registry = await startRegistry({
+            network: `container:${id}`,
+            user: 'run-bot',
+            password: runtimeCanary,
+          });
+        });
+      },
+    },
+  );
+  try {
+    return await run;
+  } finally {
+    await registry?.stop();
+  }
 }
 
 /** Whether any of `needles` occurs in a byte stream (matches across chunk edges). */
@@ -121,12 +149,7 @@ function dockerSave(ref: string): NodeJS.ReadableStream {
 beforeAll(async () => {
   bake = await bakeWithRegistry();
   expect(bake.code, bake.stderr.slice(-3000)).toBe(0);
-  const r = await cli(['up', '--name', 'secrets', '--image', TAG, '--json'], {
-    ...env,
-    REGISTRY: '127.0.0.1:5000',
-    REGISTRY_USER: 'run-bot',
-    REGISTRY_PASSWORD: runtimeCanary,
-  });
+  const r = await upWithRegistry('secrets', runtimeCanary);
   expect(r.code, r.stderr).toBe(0);
   up = parseJson<UpJson>(r);
   upOutput = r.stdout + r.stderr;
@@ -161,8 +184,22 @@ describe('registry credentials and the admin key stay secret', () => {
         expect(text.includes(secret), `${what} output holds a secret`).toBe(false);
       }
     }
-    // The runtime login was attempted, and its failure names the user, not the password.
-    expect(texts.node).toMatch(/docker login 127\.0\.0\.1:5000 as run-bot/);
+    expect(texts.up).toContain("the node's Docker is logged in to 127.0.0.1:5000 as run-bot");
+  });
+
+  test('the run-time password is in no argument or environment of the node (docker inspect)', async () => {
+    const inspect = await execOk('docker', ['inspect', up.containerId]);
+    expect(inspect).toContain('kind-action-secrets');
+    expect(inspect).not.toContain(runtimeCanary);
+  });
+
+  test('a wrong run-time password: up fails naming the registry and user, not the password, and removes the node', async () => {
+    const wrong = `wrong-${randomBytes(8).toString('hex')}`;
+    const r = await upWithRegistry('secrets-bad', wrong);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/registry login to 127\.0\.0\.1:5000 as run-bot failed: .*(401|unauthorized)/i);
+    expect(r.stderr).not.toContain(wrong);
+    expect(await leftovers('secrets-bad')).toEqual(NOTHING);
   });
 
   test('docker history --no-trunc and the image config hold neither password', async () => {

@@ -16,7 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readCommandFile, removeRunnerJobs, runMain, runnerJob, runPost } from '../support/action.js';
 import { cli, isolatedEnv } from '../support/cli.js';
-import { leftovers, NOTHING } from '../support/docker.js';
+import { docker, leftovers, NOTHING } from '../support/docker.js';
 import { fakeNodeImage } from '../support/fake-node.js';
 
 /**
@@ -103,10 +103,13 @@ describe('main then post, with a node that becomes ready', () => {
       'registry-user': 'bot',
       'registry-password': canary,
     };
+    // The test node has no Docker inside, so the login fails: the failure path
+    // is where a leak would show.
     const r = await runMain(job, inputs);
-    expect(r.code, r.stdout).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain('::debug::docker create kind-action-act-debug');
     expect(r.stdout).toContain(`::add-mask::${canary}`);
+    expect(r.stdout).toMatch(/::error::registry login to registry\.example\.com as bot failed: /);
     const p = await runPost(job, inputs, 'failure');
     expect(p.code).toBe(0);
     for (const text of [r.stdout + r.stderr, p.stdout + p.stderr, readFileSync(job.files.summary, 'utf8')]) {
@@ -114,6 +117,11 @@ describe('main then post, with a node that becomes ready', () => {
         new RegExp(`${canary}|ZmFrZS1rZXk=|fake-key`),
       );
     }
+    const inspect = await docker
+      .getContainer('kind-action-act-debug')
+      .inspect()
+      .catch(() => undefined);
+    expect(inspect).toBeUndefined();
     expect(await leftovers('act-debug')).toEqual(NOTHING);
   });
 

@@ -104,6 +104,22 @@ describe('bad input: a clear error naming the problem, exit 2, nothing left behi
     expect(existsSync('/tmp/ka-pwned')).toBe(false);
   });
 
+  test.each([
+    [{ REGISTRY_USER: 'bot' }, /REGISTRY_USER: set without REGISTRY_PASSWORD/],
+    [{ REGISTRY_PASSWORD: 'secret-canary' }, /REGISTRY_PASSWORD: set without REGISTRY_USER/],
+    [
+      { REGISTRY: 'a";touch /tmp/ka-pwned;"', REGISTRY_USER: 'bot', REGISTRY_PASSWORD: 'secret-canary' },
+      /REGISTRY: .* is not a registry host/,
+    ],
+  ])('registry login environment %j: exit 2 before anything starts', async (extra, message) => {
+    const before = await snapshot();
+    const r = await cli(['up', '--name', 'reg-env', '--image', ready], { ...env, ...extra });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain('secret-canary');
+    expect(await snapshot()).toEqual(before);
+  });
+
   test('an image that does not exist fails at once', async () => {
     const r = await cli(['up', '--name', 'noimg', '--image', 'kind-action-test/does-not-exist:v0'], env);
     expect(r.code).toBe(2);

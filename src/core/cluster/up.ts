@@ -21,6 +21,7 @@ import { clusterOf, findNodes } from './find.js';
 import { type PortMapping, planPorts } from './ports.js';
 import { type PrivilegeChoice, type PrivilegeMemo, startNode } from './privilege.js';
 import { expiryFor, reapExpired } from './reap.js';
+import { loginInNode, type RegistryLogin } from './registry-login.js';
 
 export interface UpOptions {
   name: string;
@@ -36,6 +37,8 @@ export interface UpOptions {
   /** A user-defined Docker network to attach the node to (default: the bridge). */
   network?: string;
   env: Record<string, string>;
+  /** Credentials for the node's Docker, logged in once the node is ready. */
+  registry?: RegistryLogin;
   privilege: PrivilegeChoice;
   memo: PrivilegeMemo;
   /** Keep the container when readiness fails (for debugging). */
@@ -90,6 +93,8 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
     const containerStarted = systemClock.now();
     const result = await waitForNode(docker, node.id, opts, log);
     Object.assign(phases, result.phases);
+    const registry = opts.registry;
+    if (registry) await timed(phases, 'registry-login', () => loginInNode(docker, node.id, registry, log));
     log.info(`cluster "${opts.name}" is ready; kubeconfig: ${opts.kubeconfigPath}`);
     return {
       name: opts.name,

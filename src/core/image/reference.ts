@@ -17,3 +17,8 @@ export function validateImageRef(ref: string, what = '--image'): string {
   }
   return ref;
 }
+
+/** A registry host[:port] as `docker login` takes it (ghcr.io, host:5000). */
+export function isRegistryHost(value: string): boolean {
+  return value.length <= 261 && /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$/.test(value);
+}

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { DockerClient } from '../core/docker/client.js';
+import type { DockerClient } from './client.js';
 
 export interface ExecOutput {
   code: number | null;
@@ -7,20 +7,26 @@ export interface ExecOutput {
 }
 
 /**
- * Run a fixed command inside the node container (no shell, no user input in
- * it) and collect stdout and stderr together, with a time limit.
+ * Run a command inside the node container as an argument vector (no shell)
+ * and collect stdout and stderr together, with a time limit. `stdin`, when
+ * given, is written to the command's standard input and closed: the way to
+ * hand it a secret that must not appear in its arguments or environment.
  */
 export async function execInNode(
   docker: DockerClient,
   id: string,
   cmd: string[],
   timeoutMs = 20_000,
+  stdin?: string,
 ): Promise<ExecOutput> {
   const what = `exec ${cmd[0] ?? ''} in ${id.slice(0, 12)}`;
   const exec = await docker.call(what, () =>
-    docker.api.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true }),
+    docker.api
+      .getContainer(id)
+      .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: stdin !== undefined }),
   );
-  const stream = await docker.call(what, () => exec.start({ hijack: true, stdin: false }));
+  const stream = await docker.call(what, () => exec.start({ hijack: true, stdin: stdin !== undefined }));
+  if (stdin !== undefined) (stream as NodeJS.WritableStream).end(stdin);
   const sink = new PassThrough();
   const chunks: Buffer[] = [];
   sink.on('data', (c: Buffer) => chunks.push(c));
