@@ -2,9 +2,10 @@ import * as core from '@actions/core';
 import { existingFile, parseKubeSource } from '../cli/build-inputs.js';
 import { kubeconfigPath, readEnv } from '../cli/inputs.js';
 import type { KubeSource } from '../core/bake/sources.js';
+import { checkRegistryLogin, type RegistryLogin } from '../core/cluster/registry-login.js';
 import { DEFAULT_TTL, parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
-import { isRegistryHost, validateImageRef } from '../core/image/reference.js';
+import { validateImageRef } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { truncate, validateClusterName } from '../core/names.js';
 
@@ -26,14 +27,8 @@ export interface Inputs {
   ttlMs: number;
   kubeconfig: string;
   exportDockerHost: boolean;
-  registry: Registry | undefined;
+  registry: RegistryLogin | undefined;
   keep: boolean;
-}
-
-export interface Registry {
-  server: string;
-  user: string;
-  password: string;
 }
 
 /**
@@ -134,21 +129,10 @@ function suffix(value: string): string {
   );
 }
 
-function registry(password: string): Registry | undefined {
-  const server = text('registry');
-  const user = text('registry-user');
-  if (server && !isRegistryHost(server)) {
-    throw new UsageError(
-      `registry: "${truncate(server)}" is not a registry host (e.g. ghcr.io or host:5000)`,
-    );
-  }
-  if (user && !password) throw new UsageError('registry-user: given without registry-password');
-  if (password && !user) throw new UsageError('registry-password: given without registry-user');
-  if (/[\r\n]/.test(user)) throw new UsageError('registry-user: must be one line');
-  if (/[\r\n]/.test(password)) throw new UsageError('registry-password: must be one line');
-  if (!user) {
-    if (server) throw new UsageError('registry: given without registry-user and registry-password');
-    return undefined;
-  }
-  return { server, user, password };
+function registry(password: string): RegistryLogin | undefined {
+  return checkRegistryLogin(
+    { server: text('registry'), user: text('registry-user'), password },
+    { server: 'registry', user: 'registry-user', password: 'registry-password' },
+    'refuse',
+  );
 }

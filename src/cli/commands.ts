@@ -2,7 +2,6 @@ import { bake } from '../core/bake/bake.js';
 import { down } from '../core/cluster/down.js';
 import { exportKubeconfig } from '../core/cluster/kubeconfig.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
-import type { RegistryLogin } from '../core/cluster/registry-login.js';
 import { status } from '../core/cluster/status.js';
 import { up } from '../core/cluster/up.js';
 import { waitForUrl } from '../core/cluster/wait-url.js';
@@ -59,8 +58,7 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
       publish: inputs.publish,
       listenAddress: inputs.listenAddress,
       ...(inputs.network ? { network: inputs.network } : {}),
-      env: {},
-      ...withRegistry(registry),
+      registry,
       privilege: inputs.privilege,
       memo: PrivilegeMemo.inDir(s.env.stateDir),
       retainOnFailure: inputs.retain,
@@ -151,8 +149,4 @@ export async function logsCommand(s: Session, raw: { name: string; tail: string 
   const node = (await findNodes(docker, name))[0];
   if (!node) throw new UsageError(`no cluster named "${name}" (see: kind-action status)`);
   process.stdout.write(await docker.logs(node.Id, tail));
-}
-
-function withRegistry(login: RegistryLogin | undefined): { registry?: RegistryLogin } {
-  return login ? { registry: login } : {};
 }

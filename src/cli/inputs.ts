@@ -4,10 +4,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { KubeSource } from '../core/bake/sources.js';
 import { type PortMapping, parsePublish } from '../core/cluster/ports.js';
 import type { PrivilegeChoice } from '../core/cluster/privilege.js';
-import type { RegistryLogin } from '../core/cluster/registry-login.js';
+import { checkRegistryLogin, type RegistryLogin } from '../core/cluster/registry-login.js';
 import { parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
-import { isRegistryHost, validateImageRef } from '../core/image/reference.js';
+import { validateImageRef } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { truncate, validateClusterName } from '../core/names.js';
 import { parseKubeSource } from './build-inputs.js';
@@ -95,20 +95,13 @@ export function upInputs(raw: RawUp, env: CliEnv): UpInputs {
   };
 }
 
-/** The node's registry login from the environment, checked: both or neither of user and password. */
+/** The node's registry login from the environment, checked before anything starts. */
 export function registryLogin(env: CliEnv): RegistryLogin | undefined {
-  const { server, user, password } = env.registry;
-  if (user && !password) throw new UsageError('REGISTRY_USER: set without REGISTRY_PASSWORD');
-  if (password && !user) throw new UsageError('REGISTRY_PASSWORD: set without REGISTRY_USER');
-  if (!user) return undefined;
-  if (/[\r\n]/.test(user + password))
-    throw new UsageError('REGISTRY_USER and REGISTRY_PASSWORD: must be one line each');
-  if (server && !isRegistryHost(server)) {
-    throw new UsageError(
-      `REGISTRY: "${truncate(server)}" is not a registry host (e.g. ghcr.io or host:5000)`,
-    );
-  }
-  return { server, user, password };
+  return checkRegistryLogin(
+    env.registry,
+    { server: 'REGISTRY', user: 'REGISTRY_USER', password: 'REGISTRY_PASSWORD' },
+    'ignore',
+  );
 }
 
 export function kubeconfigPath(given: string | undefined, name: string, env: CliEnv): string {

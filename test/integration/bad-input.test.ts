@@ -105,8 +105,8 @@ describe('bad input: a clear error naming the problem, exit 2, nothing left behi
   });
 
   test.each([
-    [{ REGISTRY_USER: 'bot' }, /REGISTRY_USER: set without REGISTRY_PASSWORD/],
-    [{ REGISTRY_PASSWORD: 'secret-canary' }, /REGISTRY_PASSWORD: set without REGISTRY_USER/],
+    [{ REGISTRY_USER: 'bot' }, /REGISTRY_USER: given without REGISTRY_PASSWORD/],
+    [{ REGISTRY_PASSWORD: 'secret-canary' }, /REGISTRY_PASSWORD: given without REGISTRY_USER/],
     [
       { REGISTRY: 'a";touch /tmp/ka-pwned;"', REGISTRY_USER: 'bot', REGISTRY_PASSWORD: 'secret-canary' },
       /REGISTRY: .* is not a registry host/,

@@ -14,7 +14,7 @@ export interface NodeSpec {
   env: Record<string, string>;
   cgroupVersion: '1' | '2';
   /** Unix seconds after which a later `up` removes this node; none: never. */
-  expiresAt?: number;
+  expiresAt?: number | undefined;
   network?: string;
   /** Overrides the image's command (the bake runs `bootstrap`). */
   cmd?: string[];

@@ -33,9 +33,14 @@ export async function reapExpired(docker: DockerClient, nowSeconds: number, log:
 
 /** Pure: whether a node's expiry label is a time at or before `nowSeconds`. */
 export function isExpired(node: Pick<ContainerSummary, 'Labels'>, nowSeconds: number): boolean {
+  const expiresAt = expiryOf(node);
+  return expiresAt !== undefined && expiresAt <= nowSeconds;
+}
+
+/** Pure: a node's expiry label as Unix seconds; undefined when absent or not a number. */
+export function expiryOf(node: Pick<ContainerSummary, 'Labels'>): number | undefined {
   const raw = node.Labels?.[LABEL.expires];
-  if (raw === undefined || !/^\d+$/.test(raw)) return false;
-  return Number(raw) <= nowSeconds;
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
 }
 
 /** Unix seconds `ttlMs` from `nowMs`, or undefined for no expiry (ttl 0). */

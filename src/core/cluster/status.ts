@@ -3,6 +3,7 @@ import { LABEL } from '../labels.js';
 import { HttpProbe } from '../ready/http-probe.js';
 import { nodeEndpoints } from './endpoints.js';
 import { clusterOf, findNodes } from './find.js';
+import { expiryOf } from './reap.js';
 
 export interface ClusterStatus {
   name: string;
@@ -30,7 +31,7 @@ export async function status(docker: DockerClient, cluster?: string): Promise<Cl
         image: n.Image,
         state: n.State,
         version: n.Labels?.[LABEL.version] ?? '',
-        ...expiry(n.Labels?.[LABEL.expires]),
+        ...expiry(expiryOf(n)),
       };
       if (n.State !== 'running') return base;
       const info = await docker.inspectContainer(n.Id);
@@ -51,9 +52,8 @@ export async function status(docker: DockerClient, cluster?: string): Promise<Cl
   );
 }
 
-function expiry(label: string | undefined): { expiresAt?: string } {
-  if (label === undefined || !/^\d+$/.test(label)) return {};
-  return { expiresAt: new Date(Number(label) * 1000).toISOString() };
+function expiry(seconds: number | undefined): { expiresAt?: string } {
+  return seconds === undefined ? {} : { expiresAt: new Date(seconds * 1000).toISOString() };
 }
 
 function safeJson(text: string): unknown {

@@ -36,9 +36,8 @@ export interface UpOptions {
   listenAddress: string;
   /** A user-defined Docker network to attach the node to (default: the bridge). */
   network?: string;
-  env: Record<string, string>;
   /** Credentials for the node's Docker, logged in once the node is ready. */
-  registry?: RegistryLogin;
+  registry?: RegistryLogin | undefined;
   privilege: PrivilegeChoice;
   memo: PrivilegeMemo;
   /** Keep the container when readiness fails (for debugging). */
@@ -79,10 +78,10 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
       session: randomBytes(6).toString('hex'),
       image,
       ports: planPorts(opts.publish, opts.listenAddress),
-      env: { ...opts.env, ...remoteDaemonSans(docker) },
+      env: remoteDaemonSans(docker),
       ...(opts.network ? { network: opts.network } : {}),
       cgroupVersion: daemon.CgroupVersion === '2' ? ('2' as const) : ('1' as const),
-      ...withExpiry(expiryFor(Date.now(), opts.ttlMs)),
+      expiresAt: expiryFor(Date.now(), opts.ttlMs),
     };
     const node = await timed(phases, 'start', () =>
       startNode(docker, daemon.ID ?? 'unknown', spec, opts.privilege, opts.memo, log, (id) => {
@@ -193,10 +192,6 @@ async function cleanupAfterFailure(
  */
 function remoteDaemonSans(docker: DockerClient): Record<string, string> {
   return docker.endpoint.kind === 'tcp' ? { KIND_EXTRA_SANS: docker.endpoint.host } : {};
-}
-
-function withExpiry(expiresAt: number | undefined): { expiresAt?: number } {
-  return expiresAt === undefined ? {} : { expiresAt };
 }
 
 async function timed<T>(phases: PhaseTimings, name: string, fn: () => Promise<T>): Promise<T> {
