@@ -7,9 +7,11 @@ if ! command -v dockerd >/dev/null 2>&1; then
   log "installing docker.io and iptables"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq docker.io iptables debootstrap >/dev/null
+  apt-get install -y -qq docker.io iptables debootstrap zstd >/dev/null
 fi
 command -v debootstrap >/dev/null 2>&1 || apt-get install -y -qq debootstrap >/dev/null
+# The image cache compresses with zstd where it is installed (as on GitHub's runners).
+command -v zstd >/dev/null 2>&1 || apt-get install -y -qq zstd >/dev/null
 
 # Nodes run many processes that watch files; the VM default of 128 instances is too low.
 sysctl -qw fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=1048576 || true

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     const ratioFirst = secondTotal / firstTotal;
     const ratioLocal = secondTotal / local.main;
     const restore =
-      /restored \S+ from the (.+?) \((\S+), (\d+) MB\): fetch ([\d.]+)s, verify ([\d.]+)s, load ([\d.]+)s/.exec(
+      /restored \S+ from the (.+?) \((\S+), (\d+) MB (\w+)\): fetch ([\d.]+)s, verify ([\d.]+)s, load ([\d.]+)s/.exec(
         second.log,
       );
     printTable(
@@ -123,17 +123,18 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nsecond main / first (main+post): ${ratioFirst.toFixed(3)}  (target <= 0.1: ${ratioFirst <= 0.1 ? 'met' : 'NOT met'})\n` +
         `second main / local main: ${ratioLocal.toFixed(2)}x  (target <= 1.5x: ${ratioLocal <= 1.5 ? 'met' : 'NOT met'})\n` +
-        `archive: ${restore?.[3] ?? '?'} MB gzip -1; second run's restore: fetch ${restore?.[4]}s, verify ${restore?.[5]}s, load ${restore?.[6]}s\n`,
+        `archive: ${restore?.[3] ?? '?'} MB ${restore?.[4] ?? '?'}; second run's restore: fetch ${restore?.[5]}s, verify ${restore?.[6]}s, load ${restore?.[7]}s\n`,
     );
     writeJson('action-cache', {
       k8s: K8S,
       kubeSource: SOURCE,
       image,
       archiveMB: Number(restore?.[3] ?? 0),
+      codec: restore?.[4] ?? '',
       restoreSeconds: {
-        fetch: Number(restore?.[4] ?? 0),
-        verify: Number(restore?.[5] ?? 0),
-        load: Number(restore?.[6] ?? 0),
+        fetch: Number(restore?.[5] ?? 0),
+        verify: Number(restore?.[6] ?? 0),
+        load: Number(restore?.[7] ?? 0),
       },
       seconds: {
         first: pick(first),

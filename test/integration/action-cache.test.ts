@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   cpSync,
+  createWriteStream,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -11,18 +12,18 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { type Codec, defaultCodec, gzipCodec, zstdCodec } from '../../src/core/cache/codec.js';
 import { restoreImage, saveImage } from '../../src/core/cache/image-cache.js';
 import { sha256File, writeChecksum } from '../../src/core/cache/integrity.js';
 import { LocalDirectoryStore } from '../../src/core/cache/local-store.js';
-import { ARCHIVE_FILE } from '../../src/core/cache/store.js';
 import { DockerClient } from '../../src/core/docker/client.js';
 import type { Logger } from '../../src/core/logger.js';
 import { execOk } from '../support/exec.js';
 
 /**
- * The image cache against the real engine: `docker save` → gzip → sha256 →
+ * The image cache against the real engine: `docker save` → zstd (or gzip) → sha256 →
  * store → restore → verify → `docker load`, and every way an entry can be
  * damaged, which must end as a warning, a removed entry and a miss.
  */
@@ -56,7 +57,12 @@ async function removeImage(ref: string): Promise<void> {
 }
 
 const opts = () => ({ store, key: 'k', prefixes: ['k-'], workDir: join(dir, 'work') });
-const entryFile = (key: string): string => join(storeDir, key, ARCHIVE_FILE);
+const entryFile = (key: string, codec: Codec = zstdCodec): string => join(storeDir, key, codec.file);
+
+/** `bytes` compressed by `codec` into `file`. */
+async function compressInto(codec: Codec, bytes: Buffer, file: string): Promise<void> {
+  await codec.compress(Readable.from([bytes]), createWriteStream(file));
+}
 
 let golden: string;
 
@@ -113,8 +119,16 @@ describe('DockerClient', () => {
 });
 
 describe('image cache round trip', () => {
+  test('zstd is the codec where the program is installed (as on this machine and GitHub runners)', () => {
+    expect(defaultCodec().name).toBe('zstd');
+    expect(defaultCodec({ PATH: '/nonexistent' }).name).toBe('gzip');
+  });
+
   test('save then restore loads the same image, with its sha256 beside the archive', async () => {
-    expect(readdirSync(join(storeDir, 'k-r1-1')).sort()).toEqual([ARCHIVE_FILE, `${ARCHIVE_FILE}.sha256`]);
+    expect(readdirSync(join(storeDir, 'k-r1-1')).sort()).toEqual([
+      zstdCodec.file,
+      `${zstdCodec.file}.sha256`,
+    ]);
     const sum = readFileSync(`${entryFile('k-r1-1')}.sha256`, 'utf8').slice(0, 64);
     expect(await sha256File(entryFile('k-r1-1'))).toBe(sum);
     expect(await docker.imageExists(REF)).toBe(false);
@@ -133,7 +147,7 @@ describe('image cache round trip', () => {
     expect(warnings).toEqual([]);
   });
 
-  test.each<[string, (file: string) => void, RegExp]>([
+  test.each<[string, (file: string) => void | Promise<void>, RegExp]>([
     [
       'a flipped byte',
       (f) => {
@@ -147,14 +161,17 @@ describe('image cache round trip', () => {
     ['a missing checksum (save interrupted)', (f) => rmSync(`${f}.sha256`), /sha256 is missing/],
     [
       'a valid checksum over bytes that are not an image',
-      (f) => {
-        writeFileSync(f, gzipSync(Buffer.from('not a docker save archive')));
-      },
+      (f) => compressInto(zstdCodec, Buffer.from('not a docker save archive'), f),
       /docker load failed/,
+    ],
+    [
+      'a valid checksum over bytes that are not zstd',
+      (f) => writeFileSync(f, randomBytes(4096)),
+      /docker load failed: .*zstd exited with 1/,
     ],
   ])('%s: a warning, the entry removed, a miss — never a failure', async (_, damage, reason) => {
     const file = entryFile('k-r1-1');
-    damage(file);
+    await damage(file);
     if (reason.source.startsWith('docker load')) await writeChecksum(file, await sha256File(file));
     const r = await restoreImage(docker, REF, opts(), log);
     expect(r.hit).toBe(false);
@@ -178,6 +195,49 @@ describe('image cache round trip', () => {
     const r = await restoreImage(docker, REF, opts(), log);
     expect(r.hit).toBe(false);
     if (!r.hit) expect(r.reason).toMatch(/does not hold kind-action-test\/cache-roundtrip:v1/);
+    expect(readdirSync(storeDir)).toEqual([]);
+  });
+
+  test('gzip where zstd is not installed: saved as image.tar.gz and restored the same way', async () => {
+    const id = await makeImage(REF);
+    const saved = await saveImage(
+      docker,
+      REF,
+      'k-r3-1',
+      { store, workDir: join(dir, 'gz'), codec: gzipCodec },
+      log,
+    );
+    expect(saved).toMatchObject({ saved: true });
+    expect(readdirSync(join(storeDir, 'k-r3-1')).sort()).toEqual([
+      gzipCodec.file,
+      `${gzipCodec.file}.sha256`,
+    ]);
+    rmSync(join(storeDir, 'k-r1-1'), { recursive: true });
+    await removeImage(REF);
+    const r = await restoreImage(docker, REF, opts(), log);
+    expect(r).toMatchObject({ hit: true, key: 'k-r3-1' });
+    expect(await docker.imageId(REF)).toBe(id);
+    expect(warnings).toEqual([]);
+  });
+
+  test('a zstd entry where zstd is not installed: a warning and a miss, the entry kept for other machines', async () => {
+    vi.stubEnv('PATH', '/nonexistent');
+    try {
+      const r = await restoreImage(docker, REF, opts(), log);
+      expect(r).toEqual({ hit: false, reason: 'zstd is not installed' });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/cache entry k-r1-1 is compressed with zstd, which is not installed here/);
+    expect(readdirSync(storeDir)).toEqual(['k-r1-1']);
+    expect(await docker.imageExists(REF)).toBe(false);
+  });
+
+  test('an entry with no archive in it is dropped as corrupt', async () => {
+    rmSync(entryFile('k-r1-1'));
+    const r = await restoreImage(docker, REF, opts(), log);
+    expect(r).toEqual({ hit: false, reason: 'corrupt entry: it holds no image archive' });
     expect(readdirSync(storeDir)).toEqual([]);
   });
 

@@ -1,29 +1,23 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { PassThrough, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
 import type { DockerClient } from '../docker/client.js';
-import { IntegrityError } from '../errors.js';
+import { errorMessage, IntegrityError } from '../errors.js';
+import type { Codec } from './codec.js';
 import { writeChecksum } from './integrity.js';
-
-/**
- * gzip level 1: measured on a 1.3 GB node image (see bench/action-cache.ts)
- * it restores and loads faster than brotli and than an uncompressed tar
- * read from a slower cache, at about a third of the size.
- */
-const GZIP_LEVEL = 1;
 
 export interface ArchiveResult {
   bytes: number;
   sha256: string;
 }
 
-/** `docker save ref | gzip -1 > file`, with the sha256 of the written bytes beside it. */
+/** `docker save ref | <codec> > file`, with the sha256 of the written bytes beside it. */
 export async function saveImageArchive(
   docker: DockerClient,
   ref: string,
+  codec: Codec,
   file: string,
   signal?: AbortSignal,
 ): Promise<ArchiveResult> {
@@ -40,13 +34,7 @@ export async function saveImageArchive(
   try {
     const stream = await docker.call(`save ${ref}`, () => docker.api.getImage(ref).get());
     await docker.call(`save ${ref}`, () =>
-      pipeline(
-        stream,
-        createGzip({ level: GZIP_LEVEL }),
-        tap,
-        createWriteStream(tmp),
-        signal ? { signal } : {},
-      ),
+      Promise.all([codec.compress(stream, tap, signal), pipeline(tap, createWriteStream(tmp))]),
     );
     const sha256 = hash.digest('hex');
     await rename(tmp, file);
@@ -65,13 +53,13 @@ interface LoadEvent {
 }
 
 /**
- * `gunzip < file | docker load`. Verify the checksum first (verifyChecksum):
- * this function trusts the bytes. Returns the references docker reported.
+ * `<codec> -d < file | docker load`. Verify the checksum first
+ * (verifyChecksum): this function trusts the bytes. Returns the references
+ * docker reported.
  */
-export async function loadImageArchive(docker: DockerClient, file: string): Promise<string[]> {
-  const body = new PassThrough();
-  const feeding = pipeline(createReadStream(file), createGunzip(), body);
-  const response = await docker.call('load', () => docker.api.loadImage(body));
+export async function loadImageArchive(docker: DockerClient, codec: Codec, file: string): Promise<string[]> {
+  const { stream, done } = codec.decompress(file);
+  const response = await docker.call('load', () => docker.api.loadImage(stream));
   const events = await docker.call(
     'load',
     () =>
@@ -81,8 +69,8 @@ export async function loadImageArchive(docker: DockerClient, file: string): Prom
         );
       }),
   );
-  await feeding.catch((err: unknown) => {
-    throw new IntegrityError(`reading ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  await done.catch((err: unknown) => {
+    throw new IntegrityError(`reading ${file}: ${errorMessage(err)}`);
   });
   const failed = events.find((e) => e.error);
   if (failed) throw new IntegrityError(`docker load: ${failed.errorDetail?.message ?? failed.error}`);

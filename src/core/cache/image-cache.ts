@@ -1,12 +1,13 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DockerClient } from '../docker/client.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { round } from '../ready/wait.js';
 import { loadImageArchive, saveImageArchive } from './archive.js';
+import { CODECS, type Codec, defaultCodec, usable } from './codec.js';
 import { verifyChecksum } from './integrity.js';
-import { ARCHIVE_FILE, type CacheStore } from './store.js';
+import type { CacheStore } from './store.js';
 
 /** GitHub's cache holds 10 GB per repository; one entry may not take most of it. */
 export const DEFAULT_MAX_ENTRY_BYTES = 6 * 1024 ** 3;
@@ -49,12 +50,20 @@ export async function restoreImage(
     }
     if (!found) return { hit: false, reason: `no entry for ${opts.key}` };
     const restore = clock.lap();
-    const file = join(opts.workDir, ARCHIVE_FILE);
+    const codec = await archiveCodec(opts.workDir);
+    if (!codec) return await discard(opts.store, found, 'it holds no image archive', log);
+    if (!usable(codec)) {
+      log.warn(
+        `cache entry ${found} is compressed with ${codec.name}, which is not installed here; building the image instead`,
+      );
+      return { hit: false, reason: `${codec.name} is not installed` };
+    }
+    const file = join(opts.workDir, codec.file);
     const verdict = await verifyChecksum(file);
     const verify = clock.lap();
     if (!verdict.ok) return await discard(opts.store, found, verdict.reason, log);
     try {
-      await loadImageArchive(docker, file);
+      await loadImageArchive(docker, codec, file);
     } catch (err) {
       return await discard(opts.store, found, `docker load failed: ${errorMessage(err)}`, log);
     }
@@ -63,13 +72,19 @@ export async function restoreImage(
     }
     const load = clock.lap();
     log.info(
-      `restored ${ref} from the ${opts.store.description} (${found}, ${mb(verdict.bytes)}): ` +
+      `restored ${ref} from the ${opts.store.description} (${found}, ${mb(verdict.bytes)} ${codec.name}): ` +
         `fetch ${restore}s, verify ${verify}s, load ${load}s`,
     );
     return { hit: true, key: found, bytes: verdict.bytes, seconds: { restore, verify, load } };
   } finally {
     await rm(opts.workDir, { recursive: true, force: true });
   }
+}
+
+/** The codec whose archive file the restored entry holds. */
+async function archiveCodec(dir: string): Promise<Codec | undefined> {
+  const files = await readdir(dir).catch(() => [] as string[]);
+  return CODECS.find((c) => files.includes(c.file));
 }
 
 async function discard(store: CacheStore, key: string, reason: string, log: Logger): Promise<RestoreResult> {
@@ -84,15 +99,15 @@ export type SaveResult =
   | { saved: false; reason: string };
 
 /**
- * Save the image `ref` under `saveKey`: `docker save`, gzip, sha256 beside
- * it, then hand the directory to the store. Too large an archive is skipped.
+ * Save the image `ref` under `saveKey`: `docker save`, compressed (zstd
+ * where installed, else gzip), sha256 beside it, then hand the directory to the store. Too large an archive is skipped.
  * Every failure is returned as a reason, for the caller to warn about.
  */
 export async function saveImage(
   docker: DockerClient,
   ref: string,
   saveKey: string,
-  opts: Pick<ImageCacheOptions, 'store' | 'workDir' | 'signal'> & { maxBytes?: number },
+  opts: Pick<ImageCacheOptions, 'store' | 'workDir' | 'signal'> & { maxBytes?: number; codec?: Codec },
   log: Logger,
 ): Promise<SaveResult> {
   const max = opts.maxBytes ?? DEFAULT_MAX_ENTRY_BYTES;
@@ -100,14 +115,17 @@ export async function saveImage(
   await rm(opts.workDir, { recursive: true, force: true });
   await mkdir(opts.workDir, { recursive: true });
   try {
-    const archive = await saveImageArchive(docker, ref, join(opts.workDir, ARCHIVE_FILE), opts.signal);
+    const codec = opts.codec ?? defaultCodec();
+    const archive = await saveImageArchive(docker, ref, codec, join(opts.workDir, codec.file), opts.signal);
     const archiveSeconds = clock.lap();
     if (archive.bytes > max) {
       return { saved: false, reason: `the archive is ${mb(archive.bytes)}, over the ${mb(max)} limit` };
     }
     await opts.store.save(opts.workDir, saveKey);
     const upload = clock.lap();
-    log.info(`saved ${ref} to the ${opts.store.description} as ${saveKey} (${mb(archive.bytes)})`);
+    log.info(
+      `saved ${ref} to the ${opts.store.description} as ${saveKey} (${mb(archive.bytes)} ${codec.name})`,
+    );
     return { saved: true, bytes: archive.bytes, seconds: { archive: archiveSeconds, upload } };
   } catch (err) {
     return { saved: false, reason: errorMessage(err) };

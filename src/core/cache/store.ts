@@ -1,6 +1,7 @@
 /**
  * Where baked node images are kept between runs. An entry is one directory
- * of files (the compressed `docker save` archive and its checksum). The CLI
+ * of files (the compressed `docker save` archive, named for its codec, and
+ * its checksum). The CLI
  * and self-hosted runners use a local directory; the Action supplies a store
  * backed by the GitHub Actions cache.
  */
@@ -21,7 +22,3 @@ export interface CacheStore {
    */
   remove(key: string): Promise<boolean>;
 }
-
-/** Files of one entry. */
-export const ARCHIVE_FILE = 'image.tar.gz';
-export const CHECKSUM_FILE = `${ARCHIVE_FILE}.sha256`;
