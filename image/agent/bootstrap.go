@@ -22,9 +22,13 @@ func bootstrap() error {
 	}
 	if err == nil {
 		removeWorkloads()
+		defragEtcd()
 	}
 	n.sup.stopAll(30 * time.Second)
 	if err != nil {
+		return err
+	}
+	if err := trimWAL(etcdDataDir); err != nil {
 		return err
 	}
 	if err := clearRuntimeState(); err != nil {

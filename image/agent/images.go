@@ -9,16 +9,18 @@ import (
 	"strings"
 )
 
-// buildSystemImages builds the pause and CoreDNS images from the static
-// binaries in /kind/bin with the node's own dockerd, which stores them where
-// the CRI finds them. It returns the CoreDNS image reference.
+// buildSystemImages builds the pause and CoreDNS images from static binaries
+// with the node's own dockerd, which stores them where the CRI finds them.
+// pause is in /kind/bin; CoreDNS is mounted for the bake only (the image
+// store is the one place the cluster needs it). It returns the CoreDNS image
+// reference.
 func buildSystemImages() (string, error) {
 	version, err := corednsVersion()
 	if err != nil {
 		return "", err
 	}
 	corednsImage := corednsImageNS + ":v" + version
-	for ref, binary := range map[string]string{pauseImage: "pause", corednsImage: "coredns"} {
+	for ref, binary := range map[string]string{pauseImage: bin("pause"), corednsImage: bakeCoreDNS} {
 		if err := buildScratchImage(ref, binary); err != nil {
 			return "", err
 		}
@@ -29,7 +31,10 @@ func buildSystemImages() (string, error) {
 var corednsVersionPattern = regexp.MustCompile(`CoreDNS-([0-9]+\.[0-9]+\.[0-9]+)`)
 
 func corednsVersion() (string, error) {
-	out := output(bin("coredns"), "-version")
+	if _, err := os.Stat(bakeCoreDNS); err != nil {
+		return "", fmt.Errorf("the CoreDNS binary is not mounted at %s: %v", bakeCoreDNS, err)
+	}
+	out := output(bakeCoreDNS, "-version")
 	m := corednsVersionPattern.FindStringSubmatch(out)
 	if m == nil {
 		return "", fmt.Errorf("cannot read the CoreDNS version from %q", strings.TrimSpace(out))
@@ -38,13 +43,14 @@ func corednsVersion() (string, error) {
 }
 
 // buildScratchImage builds ref as a single static binary on an empty base.
-func buildScratchImage(ref, binary string) error {
+func buildScratchImage(ref, path string) error {
+	binary := filepath.Base(path)
 	dir, err := os.MkdirTemp("", "image-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	data, err := os.ReadFile(bin(binary))
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ const (
 	containerdSock = "/run/containerd/containerd.sock"
 	dockerSock     = "/var/run/docker.sock"
 	registrySecret = "/run/secrets/registry"
+	bakeCoreDNS    = "/kind/bake/coredns" // mounted by the bake only
 	adminConfPath  = "/etc/kubernetes/admin.conf"
 )
 

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, inject, test } from 'vitest';
 import type { UpResult as UpJson } from '../../src/core/cluster/up.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { docker, leftovers, NOTHING } from '../support/docker.js';
+import { execOk } from '../support/exec.js';
 
 const image = inject('nodeImage');
 const env = isolatedEnv();
@@ -39,5 +40,36 @@ describe('each start of one baked image', () => {
     expect(state.Running).toBe(false);
     expect(state.ExitCode).toBe(0);
     expect(state.OOMKilled).toBe(false);
+  });
+});
+
+describe('the baked image carries each part once', () => {
+  test('no CoreDNS binary beside its image; etcd data without preallocated or free space', async () => {
+    const out = await execOk('docker', [
+      'run',
+      '--rm',
+      '--entrypoint',
+      'sh',
+      image,
+      '-c',
+      'ls /kind/bin; stat -c "%n %s" /var/lib/etcd/member/wal/*.wal /var/lib/etcd/member/snap/db',
+    ]);
+    const bin = out.split('\n').filter((l) => l && !l.includes(' '));
+    expect(bin).toContain('kind-agent');
+    // CoreDNS runs from the node's image store (each start waits for its pod);
+    // the binary was only an input of the bake.
+    expect(bin).not.toContain('coredns');
+    const sizes = Object.fromEntries(
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('/var/lib/etcd'))
+        .map((l) => [l.includes('/wal/') ? 'wal' : 'db', Number(l.split(' ')[1])]),
+    );
+    // etcd preallocates 64 MB per WAL segment; the bake cuts it after the last record.
+    expect(sizes.wal).toBeGreaterThan(0);
+    expect(sizes.wal).toBeLessThan(64_000_000);
+    // The bolt file is defragmented before the commit.
+    expect(sizes.db).toBeGreaterThan(0);
+    expect(sizes.db).toBeLessThan(8 * 1024 * 1024);
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sha256File } from '../cache/integrity.js';
 import type { PrivilegeChoice, PrivilegeMemo } from '../cluster/privilege.js';
 import { startNode } from '../cluster/privilege.js';
 import type { DockerClient } from '../docker/client.js';
@@ -48,6 +49,22 @@ export interface BakeResult {
 export const CONTEXT_HASH_LABEL = 'io.kind-action.context-hash';
 
 export const SECRET_PATH = '/run/secrets/registry';
+
+/**
+ * The CoreDNS binary is an input of the bake only: the agent builds the
+ * CoreDNS image from it into the node's image store, which is all the
+ * cluster runs. Mounted rather than copied into the base image, so the node
+ * image does not carry it twice (76 MB).
+ */
+export const BAKE_COREDNS_PATH = '/kind/bake/coredns';
+
+/** The read-only mounts of a bootstrap run: its inputs, and the registry secret if any. */
+export function bakeMounts(binDir: string, registrySecretFile?: string): Record<string, string> {
+  return {
+    [join(binDir, 'coredns')]: BAKE_COREDNS_PATH,
+    ...(registrySecretFile ? { [registrySecretFile]: SECRET_PATH } : {}),
+  };
+}
 
 /**
  * Bake the node image: build the base image, run `kind-agent bootstrap` in a
@@ -110,7 +127,7 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
         env: opts.preload.length ? { PRELOAD: opts.preload.join(' ') } : {},
         cgroupVersion: info.CgroupVersion === '2' ? '2' : '1',
         cmd: ['bootstrap'],
-        ...(opts.registrySecretFile ? { secrets: { [opts.registrySecretFile]: SECRET_PATH } } : {}),
+        mounts: bakeMounts(binDir, opts.registrySecretFile),
       },
       opts.privilege,
       opts.memo,
@@ -147,7 +164,11 @@ async function assembleContext(opts: BakeOptions, binDir: string, ctx: string, l
   }).catch((err: unknown) => {
     throw new BakeError(`assembling the image context failed: ${errorMessage(err)}`);
   });
-  return contextHash(ctx, [`kube-source=${opts.kubeSource}`, ...opts.preload.map((p) => `preload=${p}`)]);
+  return contextHash(ctx, [
+    `kube-source=${opts.kubeSource}`,
+    `coredns=${await sha256File(join(binDir, 'coredns'))}`,
+    ...opts.preload.map((p) => `preload=${p}`),
+  ]);
 }
 
 async function runBootstrap(

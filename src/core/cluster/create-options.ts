@@ -18,8 +18,8 @@ export interface NodeSpec {
   network?: string;
   /** Overrides the image's command (the bake runs `bootstrap`). */
   cmd?: string[];
-  /** Extra read-only bind mounts, host path → container path (bake-time secrets). */
-  secrets?: Record<string, string>;
+  /** Extra read-only bind mounts, host path → container path (bake inputs and secrets). */
+  mounts?: Record<string, string>;
 }
 
 /**
@@ -51,8 +51,8 @@ export function nodeCreateOptions(spec: NodeSpec): Docker.ContainerCreateOptions
     ...(spec.network ? { NetworkMode: spec.network } : {}),
     ...privilegeConfig(spec.privilege, spec.cgroupVersion),
   };
-  const secretBinds = Object.entries(spec.secrets ?? {}).map(([host, inside]) => `${host}:${inside}:ro`);
-  if (secretBinds.length) hostConfig.Binds = [...(hostConfig.Binds ?? []), ...secretBinds];
+  const binds = Object.entries(spec.mounts ?? {}).map(([host, inside]) => `${host}:${inside}:ro`);
+  if (binds.length) hostConfig.Binds = [...(hostConfig.Binds ?? []), ...binds];
   return {
     name: containerName(spec.cluster),
     Image: spec.image,
