@@ -22,6 +22,8 @@ func main() {
 		err = run()
 	case "bootstrap":
 		err = bootstrap()
+	case "kubeadm":
+		err = kubeadmMode(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown subcommand %q (want bootstrap or none)", mode)
 	}
