@@ -92,24 +92,27 @@ mkdir -p "${work}/archive"
 docker save -o "${work}/archive/images.tar" "ka-kubeadm/kube:v${version}" "ka-kubeadm/etcd:v${version}" \
   "ka-kubeadm/coredns:v${version}" "ka-kubeadm/pause:v${version}"
 
-# The base image with kubeadm and this tree's agent (which has the kubeadm mode).
-mkdir -p "${work}/stage"
-cp "${kubeadm_bin}" "${work}/kind-agent" "${work}/stage/"
-printf 'FROM %s\nCOPY kubeadm kind-agent /kind/bin/\n' "${BASE}" >"${work}/stage/Dockerfile"
-DOCKER_BUILDKIT=0 docker build -q -t "ka-kubeadm/stage:v${version}" "${work}/stage" >/dev/null
-
-# Import into containerd inside a node container (capability fallback: this
-# machine refuses --privileged), then keep its rootfs with the seeded store.
-docker run --name "${prep}" \
+# Import into containerd inside a node container made from the base image
+# plus kubeadm and this tree's agent (which has the kubeadm mode), then keep
+# its rootfs with the seeded store. Capability fallback: this machine refuses
+# --privileged.
+docker create --name "${prep}" \
   --cap-add ALL --cap-drop SYS_RESOURCE \
   --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
   --security-opt systempaths=unconfined --device-cgroup-rule 'a *:* rwm' \
   -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v /dev/kmsg:/dev/kmsg \
   -v "${work}/archive:/kind/archive:ro" \
-  "ka-kubeadm/stage:v${version}" kubeadm prepare /kind/archive/images.tar "${renames[@]}" >&2
+  "${BASE}" kubeadm prepare /kind/archive/images.tar "${renames[@]}" >/dev/null
+docker cp "${kubeadm_bin}" "${prep}:/kind/bin/kubeadm"
+docker cp "${work}/kind-agent" "${prep}:/kind/bin/kind-agent"
+docker start -a "${prep}" >&2
 previous="$(docker images -q "${TAG}")"
 docker commit --change 'CMD ["kubeadm"]' --change "LABEL ${LABEL}=${hash}" "${prep}" "${TAG}" >/dev/null
-docker rmi "ka-kubeadm/stage:v${version}" "ka-kubeadm/kube:v${version}" "ka-kubeadm/etcd:v${version}" \
-  "ka-kubeadm/coredns:v${version}" "ka-kubeadm/pause:v${version}" ${previous:+"${previous}"} >/dev/null 2>&1 || true
+# One at a time: a reference that cannot go (the previous image still used
+# by a container) must not keep the others.
+for leftover in "ka-kubeadm/kube:v${version}" "ka-kubeadm/etcd:v${version}" \
+  "ka-kubeadm/coredns:v${version}" "ka-kubeadm/pause:v${version}" ${previous:+"${previous}"}; do
+  docker rmi "${leftover}" >/dev/null 2>&1 || true
+done
 log "${TAG}: ready"
 printf '%s\n' "${TAG}"
