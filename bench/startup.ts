@@ -138,9 +138,8 @@ async function cold(
  * too), they run on a copy without them.
  */
 async function coldBase(): Promise<string> {
-  const hooks = (
-    await execOk('docker', ['run', '--rm', '--entrypoint', 'ls', BASE, '-A', '/kind/hooks'])
-  ).trim();
+  const listing = ['-c', 'ls -A /kind/hooks 2>/dev/null || true'];
+  const hooks = (await execOk('docker', ['run', '--rm', '--entrypoint', 'sh', BASE, ...listing])).trim();
   if (!hooks) return BASE;
   const tag = `ka-kubeadm/node-base-nohooks:v${VERSION}`;
   process.stderr.write(
