@@ -103,7 +103,6 @@ func (n *node) openGate() error {
 	if err := n.waitForAPI(); err != nil {
 		return err
 	}
-	restorePriority()
 	if err := publishRootCA(n.api, n.creds.ca); err != nil {
 		return fmt.Errorf("publishing the cluster CA: %w", err)
 	}

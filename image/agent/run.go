@@ -21,7 +21,6 @@ func run() error {
 	if err := n.prepare(splitList(os.Getenv("KIND_EXTRA_SANS"), ",")); err != nil {
 		return err
 	}
-	apiFirst.Store(true)
 	n.startControlPlane(true)
 	go n.startNodeServices()
 	sig := <-signals

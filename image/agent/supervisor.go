@@ -93,8 +93,7 @@ func (s *supervisor) keepRunning(p *process) {
 // runOnce starts the process in its own process group (so tini -g signals
 // only the agent) and waits for it.
 func (p *process) runOnce(s *supervisor) error {
-	path, args := niceArgs(p.name, p.path, p.args)
-	cmd := exec.Command(path, args...)
+	cmd := exec.Command(p.path, p.args...)
 	cmd.Env = append(baseEnv(), p.env...)
 	out := newPrefixWriter(p.name)
 	out.drop = p.drop
