@@ -18,6 +18,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readEnv } from '../src/cli/inputs.js';
 import { bakeMounts } from '../src/core/bake/bake.js';
 import { PrivilegeMemo, startNode } from '../src/core/cluster/privilege.js';
 import { DockerClient } from '../src/core/docker/client.js';
@@ -39,9 +40,7 @@ const READY = /\[agent\] cluster ready at (\S+)/;
 const FAILED = /\[agent\] error: .*/;
 const SEEDED = /\[agent\] image store seeded in (\S+)/;
 /** The Kubernetes binaries the images were built from (the bake mounts CoreDNS from here). */
-const BIN_DIR =
-  process.env.KUBE_BIN_DIR ??
-  `${process.env.KIND_ACTION_CACHE ?? '/var/cache/kind-action'}/kube/${VERSION}/bin`;
+const BIN_DIR = process.env.KUBE_BIN_DIR ?? join(readEnv(process.env).cacheDir, 'kube', VERSION, 'bin');
 
 interface NodeStatus {
   docker: { readySeconds?: number };

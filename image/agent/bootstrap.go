@@ -31,11 +31,8 @@ func bootstrap() error {
 	if err := trimWAL(etcdDataDir); err != nil {
 		return err
 	}
-	if err := clearRuntimeState(); err != nil {
+	if err := sealStore(); err != nil {
 		return err
-	}
-	if err := saveStore(); err != nil {
-		return fmt.Errorf("saving the image store: %w", err)
 	}
 	log.Printf("bake finished in %s", n.since())
 	return nil

@@ -130,23 +130,26 @@ evictionHard:
 `, cgroupRoot, containerdSock, pkiDir, dnsServiceIP, clusterDomain, kubeletResolvConf)
 }
 
-// kubeProxyConfig leaves conntrack sysctls alone: they cannot be set from
-// inside a container.
-func kubeProxyConfig() string {
-	return fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
+// kubeProxyTuning is the part of every kube-proxy configuration of the node:
+// iptables mode, and conntrack sysctls left alone (they cannot be set from
+// inside a container).
+const kubeProxyTuning = `apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
-hostnameOverride: %s
-clusterCIDR: %s
-clientConnection:
-  kubeconfig: %s/kube-proxy.conf
-healthzBindAddress: 127.0.0.1:10256
-metricsBindAddress: 127.0.0.1:10249
 iptables:
   minSyncPeriod: 250ms
 conntrack:
   maxPerCore: 0
   tcpEstablishedTimeout: 0s
   tcpCloseWaitTimeout: 0s
+`
+
+func kubeProxyConfig() string {
+	return kubeProxyTuning + fmt.Sprintf(`hostnameOverride: %s
+clusterCIDR: %s
+clientConnection:
+  kubeconfig: %s/kube-proxy.conf
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
 `, nodeName, podCIDR, kubeDir)
 }

@@ -146,22 +146,9 @@ nodeRegistration:
 ---
 %[9]s---
 %[10]s`, kubeadmVersion(), fixedIP, apiPort, podCIDR, serviceCIDR, clusterDomain, nodeName,
-		containerdSock, kubeletConfig(h.kubeletCgroupRoot), kubeadmProxyConfig())
-}
-
-// kubeadmProxyConfig is kubeProxyConfig without the kubeconfig path and host
-// name, which kubeadm's DaemonSet supplies.
-func kubeadmProxyConfig() string {
-	return `apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-mode: iptables
-iptables:
-  minSyncPeriod: 250ms
-conntrack:
-  maxPerCore: 0
-  tcpEstablishedTimeout: 0s
-  tcpCloseWaitTimeout: 0s
-`
+		// kube-proxy: the node's settings without the kubeconfig path and host
+		// name, which kubeadm's DaemonSet supplies
+		containerdSock, kubeletConfig(h.kubeletCgroupRoot), kubeProxyTuning)
 }
 
 var kubeadmVersionPattern = regexp.MustCompile(`v[0-9]+\.[0-9]+\.[0-9]+`)
@@ -234,11 +221,8 @@ func kubeadmPrepare(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := clearRuntimeState(); err != nil {
+	if err := sealStore(); err != nil {
 		return err
-	}
-	if err := saveStore(); err != nil {
-		return fmt.Errorf("saving the image store: %w", err)
 	}
 	log.Printf("image store prepared in %s", n.since())
 	return nil

@@ -42,6 +42,18 @@ func seedStore() error {
 	return nil
 }
 
+// sealStore leaves what the image is to keep of the stopped node: runtime
+// state removed, then containerd's root saved as the seed.
+func sealStore() error {
+	if err := clearRuntimeState(); err != nil {
+		return err
+	}
+	if err := saveStore(); err != nil {
+		return fmt.Errorf("saving the image store: %w", err)
+	}
+	return nil
+}
+
 // saveStore writes the seed from the stopped containerd's root.
 func saveStore() error {
 	if err := os.MkdirAll(storeSeedDir, 0o755); err != nil {

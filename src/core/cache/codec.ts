@@ -61,7 +61,7 @@ export const CODECS: readonly Codec[] = [zstdCodec, gzipCodec];
 
 /** The codec for a new archive: zstd when the program is on PATH, else gzip. */
 export function defaultCodec(env: NodeJS.ProcessEnv = process.env): Codec {
-  return onPath('zstd', env) ? zstdCodec : gzipCodec;
+  return usable(zstdCodec, env) ? zstdCodec : gzipCodec;
 }
 
 /** Whether `codec` can be used here (gzip always; zstd needs the program). */
@@ -69,7 +69,7 @@ export function usable(codec: Codec, env: NodeJS.ProcessEnv = process.env): bool
   return codec.name === 'gzip' || onPath('zstd', env);
 }
 
-export function onPath(program: string, env: NodeJS.ProcessEnv = process.env): boolean {
+function onPath(program: string, env: NodeJS.ProcessEnv = process.env): boolean {
   return (env.PATH ?? '').split(delimiter).some((dir) => {
     if (!dir) return false;
     try {

@@ -100,8 +100,9 @@ export type SaveResult =
 
 /**
  * Save the image `ref` under `saveKey`: `docker save`, compressed (zstd
- * where installed, else gzip), sha256 beside it, then hand the directory to the store. Too large an archive is skipped.
- * Every failure is returned as a reason, for the caller to warn about.
+ * where installed, else gzip), sha256 beside it, then hand the directory to
+ * the store. Too large an archive is skipped. Every failure is returned as a
+ * reason, for the caller to warn about.
  */
 export async function saveImage(
   docker: DockerClient,

@@ -1,9 +1,8 @@
 /**
  * Where baked node images are kept between runs. An entry is one directory
  * of files (the compressed `docker save` archive, named for its codec, and
- * its checksum). The CLI
- * and self-hosted runners use a local directory; the Action supplies a store
- * backed by the GitHub Actions cache.
+ * its checksum). The CLI and self-hosted runners use a local directory; the
+ * Action supplies a store backed by the GitHub Actions cache.
  */
 export interface CacheStore {
   /** Named in log lines, e.g. "GitHub Actions cache". */

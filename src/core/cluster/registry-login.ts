@@ -13,11 +13,7 @@ export interface RegistryLogin {
 }
 
 /** What each adapter calls the three values, for its error messages. */
-export interface RegistryLoginNames {
-  server: string;
-  user: string;
-  password: string;
-}
+export type RegistryLoginNames = Record<keyof RegistryLogin, string>;
 
 /**
  * Check a login as an adapter read it: user and password both or neither,
