@@ -19,7 +19,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEnv } from '../src/cli/inputs.js';
-import { bakeMounts } from '../src/core/bake/bake.js';
+import { stageBakeInputs } from '../src/core/bake/bake.js';
+import type { NodeSpec } from '../src/core/cluster/create-options.js';
 import { PrivilegeMemo, startNode } from '../src/core/cluster/privilege.js';
 import { DockerClient } from '../src/core/docker/client.js';
 import { resolveEndpoint } from '../src/core/docker/endpoint.js';
@@ -39,7 +40,7 @@ const BASE = `kind-action/node-base:v${VERSION}`;
 const READY = /\[agent\] cluster ready at (\S+)/;
 const FAILED = /\[agent\] error: .*/;
 const SEEDED = /\[agent\] image store seeded in (\S+)/;
-/** The Kubernetes binaries the images were built from (the bake mounts CoreDNS from here). */
+/** The Kubernetes binaries the images were built from (the bake copies CoreDNS in from here). */
 const BIN_DIR = process.env.KUBE_BIN_DIR ?? join(readEnv(process.env).cacheDir, 'kube', VERSION, 'bin');
 
 interface NodeStatus {
@@ -81,7 +82,7 @@ async function cold(
   what: string,
   image: string,
   cmd: string[],
-  mounts: Record<string, string> = {},
+  copyIn?: NodeSpec['copyIn'],
 ): Promise<ColdRun> {
   let id: string | undefined;
   try {
@@ -96,7 +97,7 @@ async function cold(
         env: {},
         cgroupVersion: '1',
         cmd,
-        mounts,
+        ...(copyIn ? { copyIn } : {}),
       },
       'auto',
       new PrivilegeMemo(undefined),
@@ -225,9 +226,14 @@ async function main(): Promise<void> {
   const base = await coldBase();
   const b: ColdRun[] = [];
   const bk: ColdRun[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    b.push(await cold(client, 'own', base, ['bootstrap'], bakeMounts(BIN_DIR)));
-    bk.push(await cold(client, 'kubeadm', kubeadm, ['kubeadm']));
+  const inputs = await stageBakeInputs(BIN_DIR);
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      b.push(await cold(client, 'own', base, ['bootstrap'], inputs));
+      bk.push(await cold(client, 'kubeadm', kubeadm, ['kubeadm']));
+    }
+  } finally {
+    await rm(inputs.dir, { recursive: true, force: true });
   }
   const size = (await docker.getImage(IMAGE).inspect()).Size / 2 ** 20;
 

@@ -11,9 +11,9 @@ import (
 
 // buildSystemImages builds the pause and CoreDNS images from static binaries
 // with the node's own dockerd, which stores them where the CRI finds them.
-// pause is in /kind/bin; CoreDNS is mounted for the bake only (the image
-// store is the one place the cluster needs it). It returns the CoreDNS image
-// reference.
+// pause is in /kind/bin; CoreDNS is copied in for the bake only and deleted
+// once its image is built, so the committed image holds it in the image
+// store alone. It returns the CoreDNS image reference.
 func buildSystemImages() (string, error) {
 	version, err := corednsVersion()
 	if err != nil {
@@ -25,6 +25,9 @@ func buildSystemImages() (string, error) {
 			return "", err
 		}
 	}
+	if err := os.RemoveAll(filepath.Dir(bakeCoreDNS)); err != nil {
+		return "", err
+	}
 	return corednsImage, nil
 }
 
@@ -32,7 +35,7 @@ var corednsVersionPattern = regexp.MustCompile(`CoreDNS-([0-9]+\.[0-9]+\.[0-9]+)
 
 func corednsVersion() (string, error) {
 	if _, err := os.Stat(bakeCoreDNS); err != nil {
-		return "", fmt.Errorf("the CoreDNS binary is not mounted at %s: %v", bakeCoreDNS, err)
+		return "", fmt.Errorf("the CoreDNS binary was not copied to %s: %v", bakeCoreDNS, err)
 	}
 	out := output(bakeCoreDNS, "-version")
 	m := corednsVersionPattern.FindStringSubmatch(out)

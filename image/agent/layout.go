@@ -33,7 +33,7 @@ const (
 	containerdSock = "/run/containerd/containerd.sock"
 	dockerSock     = "/var/run/docker.sock"
 	registrySecret = "/run/secrets/registry"
-	bakeCoreDNS    = "/kind/bake/coredns" // mounted by the bake only
+	bakeCoreDNS    = "/kind/bake/coredns" // copied in by the bake, deleted once used
 	adminConfPath  = "/etc/kubernetes/admin.conf"
 )
 

@@ -52,13 +52,15 @@ describe('the baked image carries each part once', () => {
       'sh',
       image,
       '-c',
-      'ls /kind/bin; stat -c "%n %s" /var/lib/etcd/member/wal/*.wal /var/lib/etcd/member/snap/db',
+      'ls /kind/bin; ls -d /kind/bake 2>/dev/null; stat -c "%n %s" /var/lib/etcd/member/wal/*.wal /var/lib/etcd/member/snap/db',
     ]);
     const bin = out.split('\n').filter((l) => l && !l.includes(' '));
     expect(bin).toContain('kind-agent');
     // CoreDNS runs from the node's image store (each start waits for its pod);
     // the binary was only an input of the bake.
     expect(bin).not.toContain('coredns');
+    // ...copied into the bootstrap container and deleted before the commit.
+    expect(out).not.toContain('/kind/bake');
     const sizes = Object.fromEntries(
       out
         .split('\n')

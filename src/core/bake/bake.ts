@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256File } from '../cache/integrity.js';
+import type { NodeSpec } from '../cluster/create-options.js';
 import type { PrivilegeChoice, PrivilegeMemo } from '../cluster/privilege.js';
 import { startNode } from '../cluster/privilege.js';
 import type { DockerClient } from '../docker/client.js';
@@ -53,17 +54,17 @@ export const SECRET_PATH = '/run/secrets/registry';
 /**
  * The CoreDNS binary is an input of the bake only: the agent builds the
  * CoreDNS image from it into the node's image store, which is all the
- * cluster runs. Mounted rather than copied into the base image, so the node
- * image does not carry it twice (76 MB).
+ * cluster runs, then deletes it. Copied into the bootstrap container (as
+ * /kind/bake/coredns) rather than into the base image, so the node image
+ * does not carry it twice (76 MB).
  */
-export const BAKE_COREDNS_PATH = '/kind/bake/coredns';
-
-/** The read-only mounts of a bootstrap run: its inputs, and the registry secret if any. */
-export function bakeMounts(binDir: string, registrySecretFile?: string): Record<string, string> {
-  return {
-    [join(binDir, 'coredns')]: BAKE_COREDNS_PATH,
-    ...(registrySecretFile ? { [registrySecretFile]: SECRET_PATH } : {}),
-  };
+export async function stageBakeInputs(binDir: string): Promise<NonNullable<NodeSpec['copyIn']>> {
+  const dir = await mkdtemp(join(tmpdir(), 'kind-action-bake-'));
+  await mkdir(join(dir, 'bake'));
+  const binary = join(dir, 'bake', 'coredns');
+  await link(join(binDir, 'coredns'), binary).catch(() => copyFile(join(binDir, 'coredns'), binary));
+  await chmod(binary, 0o755);
+  return { dir, into: '/kind' };
 }
 
 /**
@@ -114,6 +115,7 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
   }
   const session = randomBytes(6).toString('hex');
   let containerId: string | undefined;
+  const inputs = await stageBakeInputs(binDir);
   try {
     const info = await docker.info();
     const node = await startNode(
@@ -127,7 +129,8 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
         env: opts.preload.length ? { PRELOAD: opts.preload.join(' ') } : {},
         cgroupVersion: info.CgroupVersion === '2' ? '2' : '1',
         cmd: ['bootstrap'],
-        mounts: bakeMounts(binDir, opts.registrySecretFile),
+        copyIn: inputs,
+        ...(opts.registrySecretFile ? { mounts: { [opts.registrySecretFile]: SECRET_PATH } } : {}),
       },
       opts.privilege,
       opts.memo,
@@ -142,6 +145,7 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
   } finally {
     if (containerId)
       await docker.removeContainer(containerId).catch((err: unknown) => log.warn(errorMessage(err)));
+    await rm(inputs.dir, { recursive: true, force: true });
   }
   const seconds = round((performance.now() - start) / 1000);
   log.info(`baked ${opts.tag} in ${seconds.toFixed(0)}s`);

@@ -18,8 +18,10 @@ export interface NodeSpec {
   network?: string;
   /** Overrides the image's command (the bake runs `bootstrap`). */
   cmd?: string[];
-  /** Extra read-only bind mounts, host path → container path (bake inputs and secrets). */
+  /** Extra read-only bind mounts, host path → container path (bake-time secrets). */
   mounts?: Record<string, string>;
+  /** A host directory whose contents are copied into the container at `into` before it starts. */
+  copyIn?: { dir: string; into: string };
 }
 
 /**

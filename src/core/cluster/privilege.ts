@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DockerClient } from '../docker/client.js';
+import { copyIntoContainer } from '../docker/copy-in.js';
 import { dockerMessage, isCapsFailure } from '../docker/errors.js';
 import type { Logger } from '../logger.js';
 import { type NodeSpec, nodeCreateOptions, type PrivilegeMode } from './create-options.js';
@@ -87,6 +88,7 @@ async function createAndStart(docker: DockerClient, spec: NodeSpec, track: (id: 
   );
   track(container.id);
   try {
+    if (spec.copyIn) await copyIntoContainer(docker, container.id, spec.copyIn.dir, spec.copyIn.into);
     await docker.call(`start ${container.id.slice(0, 12)}`, () => container.start());
     return container.id;
   } catch (err) {
