@@ -54,10 +54,13 @@ func (n *node) bake() error {
 		return err
 	}
 	n.startKubelet()
-	if err := n.openGate(); err != nil {
+	if err := n.openGate(false); err != nil {
 		return err
 	}
-	values := manifestValues{CorednsImage: corednsImage, DNSServiceIP: dnsServiceIP, ClusterDomain: clusterDomain}
+	values := manifestValues{
+		CorednsImage: corednsImage, DNSServiceIP: dnsServiceIP, ClusterDomain: clusterDomain,
+		APIHost: fixedIP, APIPort: apiPort,
+	}
 	if err := applyManifests(n.api, values); err != nil {
 		return err
 	}

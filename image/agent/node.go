@@ -99,14 +99,26 @@ func (n *node) waitForAPI() error {
 }
 
 // openGate publishes the new CA, then lets the components reach the API.
-func (n *node) openGate() error {
-	if err := n.waitForAPI(); err != nil {
+// On a baked etcd (baked) the gate opens once the API serves (bakedHooks
+// aside), so the kubelet starts the pods while those hooks still wait;
+// during a bake those hooks create the objects, so the gate waits for them.
+func (n *node) openGate(baked bool) error {
+	serves := n.api.readyz
+	if baked {
+		serves = n.api.servesBaked
+	}
+	if err := waitFor("kube-apiserver", 2*time.Minute, serves); err != nil {
 		return err
 	}
 	if err := publishRootCA(n.api, n.creds.ca); err != nil {
 		return fmt.Errorf("publishing the cluster CA: %w", err)
 	}
 	n.gate.release()
+	log.Printf("API open to the components at %s", n.since())
+	if baked {
+		return n.waitForAPI()
+	}
+	log.Printf("kube-apiserver ready at %s", n.since())
 	return nil
 }
 

@@ -17,6 +17,12 @@ type manifestValues struct {
 	CorednsImage  string
 	DNSServiceIP  string
 	ClusterDomain string
+	// CoreDNS reaches the API at the node's fixed address, not through the
+	// kubernetes Service: at start, kube-proxy programs the Service a moment
+	// after CoreDNS starts, and a failed first list costs CoreDNS a second of
+	// client backoff.
+	APIHost string
+	APIPort int
 }
 
 // objectHeader is the part of an object that decides where it is created.

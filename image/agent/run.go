@@ -48,7 +48,7 @@ func (n *node) startNodeServices() {
 		}
 	}()
 	n.startKubelet()
-	if err := n.openGate(); err != nil {
+	if err := n.openGate(true); err != nil {
 		log.Printf("error: %v", err)
 	}
 }
