@@ -67,6 +67,19 @@ describe('waitFor', () => {
     expect(clock.slept).toEqual([100, 200]);
   });
 
+  test('with the default backoff, a node that turns ready is noticed within 100 ms', async () => {
+    for (const readyAt of [250, 3_000, 4_321]) {
+      const clock = fakeClock();
+      const probe: Probe<string> = {
+        name: 'kubernetes-ready',
+        check: async () => (clock.now() >= readyAt ? ok('ready') : notYet('coredns')),
+      };
+      await expect(waitFor(probe, { deadline: 60_000, clock, random: () => 1 })).resolves.toBe('ready');
+      expect(clock.now()).toBeGreaterThanOrEqual(readyAt);
+      expect(clock.now() - readyAt).toBeLessThanOrEqual(100);
+    }
+  });
+
   test('times out at the deadline with the last reason', async () => {
     const clock = fakeClock();
     const probe = scripted('kubernetes-ready', [notYet('coredns: 0 ready pods')]);
