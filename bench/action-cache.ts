@@ -37,6 +37,8 @@ interface JobTimes {
   readySeconds: number;
   cacheHit: string;
   image: string;
+  /** main's phase timings, from its job summary (image = resolve, restore, load or bake) */
+  phases: Record<string, number>;
   log: string;
   postLog: string;
 }
@@ -50,6 +52,7 @@ async function job(inputs: Record<string, string>, root: string, label: string):
     if (r.code !== 0) throw new Error(`main failed (${r.code}):\n${mainLog.slice(-4000)}`);
   });
   const out = readCommandFile(j.files.output);
+  const phases = summaryPhases(readFileSync(j.files.summary, 'utf8'));
   let postLog = '';
   const post = await timeIt(async () => {
     const r = await runPost(j, inputs);
@@ -58,7 +61,10 @@ async function job(inputs: Record<string, string>, root: string, label: string):
   });
   rmSync(j.dir, { recursive: true, force: true });
   process.stdout.write(
-    `${label}: main ${main.toFixed(2)}s, post ${post.toFixed(2)}s, cache-hit ${out['cache-hit']}, ready ${out['ready-seconds']}s\n`,
+    `${label}: main ${main.toFixed(2)}s, post ${post.toFixed(2)}s, cache-hit ${out['cache-hit']}, ready ${out['ready-seconds']}s; ` +
+      `phases ${Object.entries(phases)
+        .map(([k, v]) => `${k} ${v}s`)
+        .join(', ')}\n`,
   );
   return {
     main,
@@ -66,6 +72,7 @@ async function job(inputs: Record<string, string>, root: string, label: string):
     readySeconds: Number(out['ready-seconds']),
     cacheHit: out['cache-hit'] ?? '',
     image: out.image ?? '',
+    phases,
     log: mainLog,
     postLog,
   };
@@ -212,6 +219,15 @@ interface Restore {
   fetch: number;
   verify: number;
   load: number;
+}
+
+/** The phase table main writes to the job summary: <tr><td>phase</td><td>seconds</td></tr>. */
+function summaryPhases(summary: string): Record<string, number> {
+  const phases: Record<string, number> = {};
+  for (const m of summary.matchAll(/<tr><td>([\w-]+)<\/td><td>([\d.]+)<\/td><\/tr>/g)) {
+    if (m[1] && m[2]) phases[m[1]] = Number(m[2]);
+  }
+  return phases;
 }
 
 function parseRestore(log: string): Restore {

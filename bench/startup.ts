@@ -159,6 +159,21 @@ async function coldBase(): Promise<string> {
   return tag;
 }
 
+/**
+ * (a) runs the baked image and (b-own) the base it was baked from; bake both
+ * again when either is missing (bench:action-cache removes the base it built).
+ */
+async function ensureImages(env: NodeJS.ProcessEnv): Promise<void> {
+  const present = await Promise.all(
+    [IMAGE, BASE].map(async (ref) => (await exec('docker', ['image', 'inspect', ref])).code === 0),
+  );
+  if (present.every(Boolean)) return;
+  process.stderr.write(`baking ${IMAGE} and its base ${BASE} first (one is missing)\n`);
+  const args = ['build', '--k8s-version', VERSION, '--kube-source', 'source', '--tag', IMAGE, '--force'];
+  const r = await cli(args, env);
+  if (r.code !== 0) throw new Error(`kind-action ${args.join(' ')} failed:\n${r.stderr.slice(-4000)}`);
+}
+
 /** The kubeadm baseline's node image, prepared (and cached) outside the timed window. */
 async function kubeadmImage(): Promise<string> {
   const r = await exec('bash', ['bench/kubeadm/prepare.sh', VERSION], { stdin: 'ignore' });
@@ -209,6 +224,7 @@ async function main(): Promise<void> {
   );
   await execOk('npm', ['run', '--silent', 'build']);
   await cli(['down', '--name', 'bench-startup'], env); // a previous interrupted run
+  await ensureImages(env);
   const a = { docker: [] as number[], api: [] as number[], kubernetes: [] as number[] };
   let last = '';
   for (let i = 0; i < RUNS; i++) {
