@@ -98,10 +98,11 @@ func (n *node) waitForAPI() error {
 	return nil
 }
 
-// openGate publishes the new CA, then lets the components reach the API.
-// On a baked etcd (baked) the gate opens once the API serves (bakedHooks
-// aside), so the kubelet starts the pods while those hooks still wait;
-// during a bake those hooks create the objects, so the gate waits for them.
+// openGate publishes the new CA, lets the components reach the API, and
+// returns once the whole /readyz passes. On a baked etcd (baked) the gate
+// opens once the API serves (bakedHooks aside), so the kubelet starts the
+// pods while those hooks still wait; during a bake those hooks create the
+// objects, so the gate waits for them.
 func (n *node) openGate(baked bool) error {
 	serves := n.api.readyz
 	if baked {
@@ -115,11 +116,7 @@ func (n *node) openGate(baked bool) error {
 	}
 	n.gate.release()
 	log.Printf("API open to the components at %s", n.since())
-	if baked {
-		return n.waitForAPI()
-	}
-	log.Printf("kube-apiserver ready at %s", n.since())
-	return nil
+	return n.waitForAPI()
 }
 
 func (n *node) since() time.Duration { return time.Since(n.start).Round(time.Millisecond) }
