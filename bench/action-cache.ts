@@ -22,6 +22,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEnv } from '../src/cli/inputs.js';
+import { baseImageTag } from '../src/core/bake/bake.js';
 import { type RunnerJob, readCommandFile, runMain, runnerJob, runPost } from '../test/support/action.js';
 import { execOk } from '../test/support/exec.js';
 import { printTable, stats, timeIt, writeJson } from './lib/report.js';
@@ -187,7 +188,7 @@ async function main(): Promise<void> {
 async function removeBaseImage(image: string): Promise<void> {
   const version = /:v(\d+\.\d+\.\d+)/.exec(image)?.[1];
   if (!version) throw new Error(`no Kubernetes version in ${image}`);
-  const base = `kind-action/node-base:v${version}`;
+  const base = baseImageTag(version);
   const present = await execOk('docker', ['image', 'inspect', base]).then(
     () => true,
     () => false,

@@ -19,7 +19,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEnv } from '../src/cli/inputs.js';
-import { stageBakeInputs } from '../src/core/bake/bake.js';
+import { baseImageTag, stageBakeInputs } from '../src/core/bake/bake.js';
 import type { NodeSpec } from '../src/core/cluster/create-options.js';
 import { PrivilegeMemo, startNode } from '../src/core/cluster/privilege.js';
 import { DockerClient } from '../src/core/docker/client.js';
@@ -35,7 +35,7 @@ import { printTable, type Stats, statRow, stats, writeJson } from './lib/report.
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const VERSION = process.env.BENCH_K8S ?? '1.35.4';
 const IMAGE = `kind-action/node:v${VERSION}`;
-const BASE = `kind-action/node-base:v${VERSION}`;
+const BASE = baseImageTag(VERSION);
 /** Ready lines and failures the node logs (image/agent). */
 const READY = /\[agent\] cluster ready at (\S+)/;
 const FAILED = /\[agent\] error: .*/;
@@ -163,10 +163,8 @@ async function coldBase(): Promise<string> {
  * (a) runs the baked image and (b-own) the base it was baked from; bake both
  * again when either is missing (bench:action-cache removes the base it built).
  */
-async function ensureImages(env: NodeJS.ProcessEnv): Promise<void> {
-  const present = await Promise.all(
-    [IMAGE, BASE].map(async (ref) => (await exec('docker', ['image', 'inspect', ref])).code === 0),
-  );
+async function ensureImages(client: DockerClient, env: NodeJS.ProcessEnv): Promise<void> {
+  const present = await Promise.all([IMAGE, BASE].map((ref) => client.imageExists(ref)));
   if (present.every(Boolean)) return;
   process.stderr.write(`baking ${IMAGE} and its base ${BASE} first (one is missing)\n`);
   const args = ['build', '--k8s-version', VERSION, '--kube-source', 'source', '--tag', IMAGE, '--force'];
@@ -224,7 +222,7 @@ async function main(): Promise<void> {
   );
   await execOk('npm', ['run', '--silent', 'build']);
   await cli(['down', '--name', 'bench-startup'], env); // a previous interrupted run
-  await ensureImages(env);
+  await ensureImages(client, env);
   const a = { docker: [] as number[], api: [] as number[], kubernetes: [] as number[] };
   let last = '';
   for (let i = 0; i < RUNS; i++) {

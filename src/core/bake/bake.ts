@@ -67,6 +67,11 @@ export async function stageBakeInputs(binDir: string): Promise<NonNullable<NodeS
   return { dir, into: '/kind' };
 }
 
+/** The tag of the unbaked base image a bake of `k8sVersion` builds first. */
+export function baseImageTag(k8sVersion: string): string {
+  return `kind-action/node-base:v${k8sVersion}`;
+}
+
 /**
  * Bake the node image: build the base image, run `kind-agent bootstrap` in a
  * privileged (or fallback) container so every slow step happens now, then
@@ -86,7 +91,7 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
   const binDir = await step('binaries', () =>
     kubeBinaries({ ...opts, version: opts.k8sVersion, source: opts.kubeSource }, log),
   );
-  const baseTag = `kind-action/node-base:v${opts.k8sVersion}`;
+  const baseTag = baseImageTag(opts.k8sVersion);
   const ctx = await mkdtemp(join(tmpdir(), 'kind-action-ctx-'));
   let hash: string;
   let upToDate: boolean;
