@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // One directory holds every temporary file of the run; removed at its end.
+    globalSetup: ['test/support/temp-root.ts'],
     // Integration and e2e tests share one Docker daemon; files run one at a
     // time so "nothing left behind" assertions see only their own resources.
     fileParallelism: false,
