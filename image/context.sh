@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 kube_bin=${KUBE_BIN_DIR:-/var/cache/kind-action/kube/$version/bin}
 
 # CoreDNS is not copied: the bake mounts it (the node runs it from its image store).
-kube_binaries="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl etcd etcdctl"
+kube_binaries="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl etcd"
 cni_plugins="bridge host-local loopback portmap"
 
 rm -rf "$out"

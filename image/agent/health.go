@@ -53,7 +53,7 @@ func containerdHealth() error {
 func dockerHealth() error { return expectOK(dockerHTTP, "http://docker/_ping") }
 
 func etcdHealth() error {
-	resp, err := localHTTP.Get("http://127.0.0.1:2379/health")
+	resp, err := localHTTP.Get(etcdURL + "/health")
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ const (
 	clusterDomain  = "cluster.local"
 	pauseImage     = "registry.k8s.io/pause:3.10.1"
 	corednsImageNS = "registry.k8s.io/coredns/coredns"
+	etcdURL        = "http://127.0.0.1:2379"
 )
 
 // Paths inside the node.

@@ -160,6 +160,15 @@ module_gomod() {
   printf '%s' "${path}"
 }
 
+# module_dir MODULE@VERSION -> directory of the module's extracted source
+module_dir() {
+  local json path
+  json="$(go mod download -json "$1")" || die "go mod download $1 failed: ${json}"
+  path="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"${json}")"
+  [[ -d "${path}" ]] || die "go mod download $1 gave no source directory"
+  printf '%s' "${path}"
+}
+
 # go_directive GOMOD -> value of its `go` line
 go_directive() { sed -n 's/^go \([0-9.]*\)$/\1/p' "$1" | head -n1; }
 
@@ -267,7 +276,7 @@ build_etcd() {
   {
     printf '\nrequire (\n'
     local m
-    for m in server/v3 etcdctl/v3 api/v3 client/pkg/v3 client/v3 pkg/v3; do
+    for m in server/v3 api/v3 client/pkg/v3 client/v3 pkg/v3; do
       printf '\tgo.etcd.io/etcd/%s v%s\n' "${m}" "${version}"
     done
     printf ')\n'
@@ -288,20 +297,38 @@ func main() {
 }
 GO
   local ldflags="-X go.etcd.io/etcd/api/v3/version.GitSHA=v${version}"
-  go_build "${work}" "${out}" "${ldflags}" ./cmd/etcd go.etcd.io/etcd/etcdctl/v3
-  if [[ -x "${out}/v3" ]]; then
-    mv -- "${out}/v3" "${out}/etcdctl"
-  fi
+  go_build "${work}" "${out}" "${ldflags}" ./cmd/etcd
+}
+
+# coredns_flavour : what, besides its version, decides the CoreDNS build (our
+# main.go and the omitted plugins), as a short hash. It is part of the CoreDNS
+# version string the cache and versions.txt use (1.13.1+<hash>), so changing
+# either rebuilds CoreDNS alone.
+coredns_flavour() {
+  { printf '%s\n' "${COREDNS_OMITTED_PLUGINS[@]}"; cat "${SCRIPT_DIR}/coredns/main.go"; } |
+    sha256sum | cut -c1-10
+}
+
+# coredns_plugins ZPLUGIN_GO : upstream's list of plugin imports, in package
+# main, without COREDNS_OMITTED_PLUGINS (those a release has: 1.12 has no nomad)
+coredns_plugins() {
+  local omitted
+  omitted="$(IFS='|' && printf '%s' "${COREDNS_OMITTED_PLUGINS[*]}")"
+  sed -E -e 's/^package plugin$/package main/' \
+    -e "\\#\"github.com/coredns/coredns/plugin/(${omitted})\"\$#d" "$1"
 }
 
 build_coredns() {
-  local version="$1" out="$2" work="$3"
-  local cmod
+  local version="${1%%+*}" out="$2" work="$3"
+  local cmod cdir
   cmod="$(module_gomod "github.com/coredns/coredns@v${version}")"
+  cdir="$(module_dir "github.com/coredns/coredns@v${version}")"
   write_gomod "${work}" "kind-action.local/coredns-build" "$(go_directive "${cmod}")" ""
   printf '\nrequire github.com/coredns/coredns v%s\n' "${version}" >>"${work}/go.mod"
-  go_build "${work}" "${out}" "-X github.com/coredns/coredns/coremain.GitCommit=v${version}" \
-    github.com/coredns/coredns
+  mkdir -p "${work}/coredns"
+  cp -- "${SCRIPT_DIR}/coredns/main.go" "${work}/coredns/main.go"
+  coredns_plugins "${cdir}/core/plugin/zplugin.go" >"${work}/coredns/plugins.go"
+  go_build "${work}" "${out}" "-X github.com/coredns/coredns/coremain.GitCommit=v${version}" ./coredns
 }
 
 build_cni_plugins() {
@@ -364,7 +391,8 @@ main() {
     usage_error "unsupported Kubernetes version '${requested}'; supported: $(supported_versions) (or their minors)"
   fi
   local etcd_v="${KUBE_ETCD_VERSION[${version}]}"
-  local coredns_v="${KUBE_COREDNS_VERSION[${version}]}"
+  local coredns_v
+  coredns_v="${KUBE_COREDNS_VERSION[${version}]}+$(coredns_flavour)"
   local cni_v="${KUBE_CNI_PLUGINS_VERSION[${version}]}"
 
   local cache="${KIND_ACTION_CACHE:-/var/cache/kind-action}"
