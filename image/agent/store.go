@@ -17,7 +17,15 @@ import (
 // does not keep. Bake time saves it as a tar in the rootfs (a tar, because the
 // outer overlay filesystem would eat the whiteout files and xattrs of the
 // unpacked layers); start time unpacks it into the empty volume.
-var storeSeedTar = filepath.Join(storeSeedDir, "containerd.tar")
+//
+// The tar is zstd-compressed (80 MB -> 35 MB): a runner that restores the node
+// image from a cache spends about 12 ms of docker load per MB, while
+// decompressing adds about 50 ms to the unpack, which runs long before the
+// API server is up.
+var storeSeedTar = filepath.Join(storeSeedDir, "containerd.tar.zst")
+
+// seedTarFlags are GNU tar's flags for the seed, creating or extracting.
+var seedTarFlags = []string{"--zstd", "--xattrs", "--xattrs-include=*"}
 
 // seedStore fills an empty volume from the baked seed.
 func seedStore() error {
@@ -32,7 +40,7 @@ func seedStore() error {
 	if err := os.MkdirAll(tmp, 0o711); err != nil {
 		return err
 	}
-	if err := command("tar", "--xattrs", "--xattrs-include=*", "-C", tmp, "-xf", storeSeedTar); err != nil {
+	if err := command("tar", append(seedTarFlags, "-C", tmp, "-xf", storeSeedTar)...); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, containerdDir); err != nil {
@@ -59,7 +67,7 @@ func saveStore() error {
 	if err := os.MkdirAll(storeSeedDir, 0o755); err != nil {
 		return err
 	}
-	return command("tar", "--xattrs", "--xattrs-include=*", "-C", containerdDir, "-cf", storeSeedTar, ".")
+	return command("tar", append(seedTarFlags, "-C", containerdDir, "-cf", storeSeedTar, ".")...)
 }
 
 // removeWorkloads deletes every container and pod sandbox from containerd and
