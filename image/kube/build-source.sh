@@ -151,23 +151,21 @@ write_gomod() {
   } >"${dir}/go.mod"
 }
 
-# module_gomod MODULE@VERSION -> path of the downloaded go.mod
-module_gomod() {
+# module_info MODULE@VERSION FIELD -> that path field (GoMod, Dir) of
+# `go mod download -json`, which downloads the module first if needed
+module_info() {
   local json path
   json="$(go mod download -json "$1")" || die "go mod download $1 failed: ${json}"
-  path="$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"${json}")"
-  [[ -f "${path}" ]] || die "go mod download $1 gave no go.mod"
+  path="$(sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",\{0,1\}\$/\1/p" <<<"${json}")"
+  [[ -e "${path}" ]] || die "go mod download $1 gave no $2"
   printf '%s' "${path}"
 }
 
+# module_gomod MODULE@VERSION -> path of the downloaded go.mod
+module_gomod() { module_info "$1" GoMod; }
+
 # module_dir MODULE@VERSION -> directory of the module's extracted source
-module_dir() {
-  local json path
-  json="$(go mod download -json "$1")" || die "go mod download $1 failed: ${json}"
-  path="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"${json}")"
-  [[ -d "${path}" ]] || die "go mod download $1 gave no source directory"
-  printf '%s' "${path}"
-}
+module_dir() { module_info "$1" Dir; }
 
 # go_directive GOMOD -> value of its `go` line
 go_directive() { sed -n 's/^go \([0-9.]*\)$/\1/p' "$1" | head -n1; }
