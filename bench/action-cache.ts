@@ -25,6 +25,7 @@ import { readEnv } from '../src/cli/inputs.js';
 import { baseImageTag } from '../src/core/bake/bake.js';
 import { type RunnerJob, readCommandFile, runMain, runnerJob, runPost } from '../test/support/action.js';
 import { execOk } from '../test/support/exec.js';
+import useTempRoot from '../test/support/temp-root.js';
 import { printTable, stats, timeIt, writeJson } from './lib/report.js';
 
 const K8S = process.env.BENCH_K8S ?? '1.35';
@@ -246,4 +247,7 @@ function parseRestore(log: string): Restore {
   };
 }
 
+// Every temporary file (private HOMEs, job files, build contexts) under one
+// directory, removed when the benchmark exits.
+process.on('exit', useTempRoot());
 await main();

@@ -10,6 +10,7 @@
 import { cli, isolatedEnv } from '../test/support/cli.js';
 import { execOk } from '../test/support/exec.js';
 import { buildFakeNodeImages, fakeNodeImage } from '../test/support/fake-node.js';
+import useTempRoot from '../test/support/temp-root.js';
 import { printTable, statRow, stats, timeIt, writeJson } from './lib/report.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -120,4 +121,7 @@ async function runDocker(options: string[]): Promise<{ run: number; rm: number }
   return { run, rm };
 }
 
+// Every temporary file (private HOMEs, job files, build contexts) under one
+// directory, removed when the benchmark exits.
+process.on('exit', useTempRoot());
 await main();

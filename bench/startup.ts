@@ -30,6 +30,7 @@ import { cli, isolatedEnv, parseJson } from '../test/support/cli.js';
 import { docker } from '../test/support/docker.js';
 import { exec, execOk } from '../test/support/exec.js';
 import { buildLabelled, inputsHash, isBuilt } from '../test/support/local-image.js';
+import useTempRoot from '../test/support/temp-root.js';
 import { printTable, type Stats, statRow, stats, writeJson } from './lib/report.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -315,4 +316,7 @@ async function main(): Promise<void> {
   });
 }
 
+// Every temporary file (private HOMEs, job files, build contexts) under one
+// directory, removed when the benchmark exits.
+process.on('exit', useTempRoot());
 await main();
