@@ -24,15 +24,9 @@ import (
 // the image needs no etcdctl (17 MB) for this one call.
 func defragEtcd() {
 	client := &http.Client{Timeout: 2 * time.Minute}
-	resp, err := client.Post(etcdURL+"/v3/maintenance/defragment", "application/json", strings.NewReader("{}"))
-	if err != nil {
+	defrag := etcdURL + "/v3/maintenance/defragment"
+	if err := okResponse(client.Post(defrag, "application/json", strings.NewReader("{}"))); err != nil {
 		logErr(fmt.Errorf("etcd defragment: %w", err))
-		return
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode != http.StatusOK {
-		logErr(fmt.Errorf("etcd defragment: HTTP %d: %s", resp.StatusCode, firstLine(body)))
 		return
 	}
 	log.Printf("etcd defragmented")

@@ -29,8 +29,11 @@ func httpHealth(url string) func() error {
 	return func() error { return expectOK(localHTTP, url) }
 }
 
-func expectOK(client *http.Client, url string) error {
-	resp, err := client.Get(url)
+func expectOK(client *http.Client, url string) error { return okResponse(client.Get(url)) }
+
+// okResponse takes a request's result: nil for HTTP 200, else the error, or
+// the status and the first line of the body. It closes the body.
+func okResponse(resp *http.Response, err error) error {
 	if err != nil {
 		return err
 	}
