@@ -123,11 +123,16 @@ export async function kubeconfigCommand(
 
 export async function downCommand(
   s: Session,
-  raw: { name?: string; all?: boolean; json?: boolean },
+  raw: { name?: string; all?: boolean; kubeconfig?: string; json?: boolean },
 ): Promise<void> {
   if (raw.all && raw.name !== undefined) throw new UsageError('down: give --name or --all, not both');
   const name = raw.all ? undefined : (optionalName(raw.name) ?? 'kind');
-  const result = await down(await s.docker(), name, s.log);
+  // A named cluster's default file is cleaned too, as `up` would have written it there.
+  const kubeconfig =
+    raw.kubeconfig !== undefined || name !== undefined
+      ? kubeconfigPath(raw.kubeconfig, name ?? '', s.env)
+      : undefined;
+  const result = await down(await s.docker(), name, s.log, kubeconfig ? { kubeconfig } : {});
   if (raw.json) printJson(result);
 }
 

@@ -101,6 +101,10 @@ function buildProgram(session: () => Session): Command {
     .description('delete a cluster (or all) and everything labelled for it')
     .option('--name <name>', 'cluster name (default: kind)')
     .option('--all', 'delete every kind-action cluster on this daemon')
+    .option(
+      '--kubeconfig <path>',
+      "also remove the cluster's entries from this kubeconfig (default: ~/.kube/kind-action-<name>.yaml)",
+    )
     .option('--json', 'print what was removed as JSON')
     .action((opts) => downCommand(session(), opts));
 

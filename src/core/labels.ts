@@ -7,6 +7,8 @@ export const LABEL = {
   version: 'io.kind-action.version',
   /** Unix seconds after which any later `up` may remove the cluster (see reap.ts). */
   expires: 'io.kind-action.expires',
+  /** On the node: the kubeconfig file `up` wrote, which `down` cleans (see down.ts). */
+  kubeconfig: 'io.kind-action.kubeconfig',
 } as const;
 
 export function resourceLabels(cluster: string, session: string, expiresAt?: number): Record<string, string> {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -199,6 +199,8 @@ describe('registry credentials and the admin key stay secret', () => {
     expect(r.stderr).toMatch(/registry login to 127\.0\.0\.1:5000 as run-bot failed: .*(401|unauthorized)/i);
     expect(r.stderr).not.toContain(wrong);
     expect(await leftovers('secrets-bad')).toEqual(NOTHING);
+    // The kubeconfig is written only after the login: none is left naming the removed node.
+    expect(existsSync(join(env.HOME ?? '', '.kube', 'kind-action-secrets-bad.yaml'))).toBe(false);
   });
 
   test('docker history --no-trunc and the image config hold neither password', async () => {

@@ -91,6 +91,9 @@ describe('main then post, with a node that becomes ready', () => {
     expect(p.stdout).toContain('removed 1 container(s)');
     expect(await leftovers('act-ok')).toEqual(NOTHING);
     expect(existsSync(out['diagnostics-dir'] ?? '')).toBe(false);
+    // The kubeconfig held only this cluster: post deletes it with the node.
+    expect(p.stdout).toContain(`deleted ${kubeconfig} (it held only "kind-act-ok")`);
+    expect(existsSync(kubeconfig)).toBe(false);
   });
 
   test('debug on: the registry password and the key appear only in mask commands', async () => {
@@ -123,6 +126,8 @@ describe('main then post, with a node that becomes ready', () => {
       .catch(() => undefined);
     expect(inspect).toBeUndefined();
     expect(await leftovers('act-debug')).toEqual(NOTHING);
+    // The kubeconfig is written only once the login has worked: none names the removed node.
+    expect(existsSync(`${job.home}/.kube/kind-action-act-debug.yaml`)).toBe(false);
   });
 
   test('export-docker-host: false exports only KUBECONFIG', async () => {
@@ -147,8 +152,13 @@ describe('main then post, with a node that becomes ready', () => {
     expect(p.code).toBe(0);
     expect(p.stdout).toContain('keep: true; leaving cluster "act-keep" running');
     expect((await leftovers('act-keep')).containers).toHaveLength(1);
-    await cli(['down', '--name', 'act-keep'], isolatedEnv());
+    const kubeconfig = `${job.home}/.kube/kind-action-act-keep.yaml`;
+    expect(existsSync(kubeconfig)).toBe(true);
+    // A later `down` from anywhere finds the file through the node's label.
+    const down = await cli(['down', '--name', 'act-keep'], isolatedEnv());
+    expect(down.stderr).toContain(`deleted ${kubeconfig}`);
     expect(await leftovers('act-keep')).toEqual(NOTHING);
+    expect(existsSync(kubeconfig)).toBe(false);
   });
 });
 

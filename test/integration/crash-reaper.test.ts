@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, test } from 'vitest';
 import { removeRunnerJobs, runMain, runnerJob, runPost } from '../support/action.js';
@@ -84,6 +85,23 @@ describe('the reaper: a time to live swept by every later up', () => {
     expect(r.stderr).toContain('cluster "crash-ttl" outlived its time to live; removing it');
     expect(await leftovers('crash-ttl')).toEqual(NOTHING);
     expect((await leftovers('survivor')).containers).toHaveLength(1);
+  });
+
+  test('a cluster that got ready, then outlived its ttl: the sweep also cleans its kubeconfig', async () => {
+    const r = await cli(
+      ['up', '--name', 'ttl-ready', '--image', fakeNodeImage('ready'), '--ttl', '1s', '--json'],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const { kubeconfig } = parseJson<{ kubeconfig: string }>(r);
+    expect(existsSync(kubeconfig)).toBe(true);
+    const label = Number(await expiryLabel('ttl-ready'));
+    while (Math.floor(Date.now() / 1000) <= label) await sleep(250);
+    const next = await cli(['up', '--name', 'ttl-next', '--image', fakeNodeImage('ready')], env);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toContain(`deleted ${kubeconfig} (it held only "kind-ttl-ready")`);
+    expect(existsSync(kubeconfig)).toBe(false);
+    expect(await leftovers('ttl-ready')).toEqual(NOTHING);
   });
 
   test('an expired cluster frees its name for the up that sweeps it', async () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
@@ -56,6 +57,7 @@ describe('up / status / kubeconfig / logs / down against the real engine', () =>
       'io.kind-action.version': '0.1.0',
     });
     expect(info.Config.Labels['io.kind-action.session']).toMatch(/^[0-9a-f]{12}$/);
+    expect(info.Config.Labels['io.kind-action.kubeconfig']).toBe(out.kubeconfig);
     expect((await leftovers('life')).volumes).toHaveLength(1);
 
     // Kubeconfig: 0600 at the default path, server rewritten, context kind-<name>, no key printed.
@@ -86,6 +88,10 @@ describe('up / status / kubeconfig / logs / down against the real engine', () =>
     expect(down.code).toBe(0);
     expect(down.stderr).toContain('deleted cluster "life"');
     expect(await leftovers('life')).toEqual(NOTHING);
+    // The file `up` wrote held only this cluster, so it goes; the copy `kubeconfig` wrote is the user's.
+    expect(down.stderr).toContain(`deleted ${out.kubeconfig} (it held only "kind-life")`);
+    expect(existsSync(out.kubeconfig)).toBe(false);
+    expect(existsSync(join(env.HOME ?? '', 'again.yaml'))).toBe(true);
 
     const again = await cli(['down', '--name', 'life'], env);
     expect(again.code).toBe(0);
@@ -165,6 +171,47 @@ describe('up / status / kubeconfig / logs / down against the real engine', () =>
     expect(cfg.contexts.map((c: { name: string }) => c.name)).toEqual(['prod', 'kind-merge']);
     expect(cfg.users[0]).toEqual({ name: 'prod', user: { token: 'abc' } });
     expect(cfg['current-context']).toBe('kind-merge');
+
+    // down takes out only this cluster's entries; the file and the others stay, still 0600.
+    const down = await cli(['down', '--name', 'merge', '--json'], env);
+    expect(down.code, down.stderr).toBe(0);
+    expect(parseJson<{ kubeconfigs: string[] }>(down).kubeconfigs).toEqual([path]);
+    expect(down.stderr).toContain(`removed context "kind-merge" from ${path}`);
+    const after = parse(await readFile(path, 'utf8'));
+    expect(after).toEqual({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'prod', cluster: { server: 'https://prod:443' } }],
+      users: [{ name: 'prod', user: { token: 'abc' } }],
+      contexts: [{ name: 'prod', context: { cluster: 'prod', user: 'prod' } }],
+    });
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  test('a node removed some other way: down still cleans its kubeconfig', async () => {
+    const custom = join(env.HOME ?? '', 'custom', 'gone.yaml');
+    for (const [name, extra] of [
+      ['gone-a', []],
+      ['gone-b', ['--kubeconfig', custom]],
+    ] as const) {
+      const r = await cli(['up', '--name', name, '--image', fakeNodeImage('ready'), ...extra], env);
+      expect(r.code, r.stderr).toBe(0);
+      await docker.getContainer(`kind-action-${name}`).remove({ force: true, v: true });
+    }
+    const byDefault = join(env.HOME ?? '', '.kube', 'kind-action-gone-a.yaml');
+    expect(existsSync(byDefault)).toBe(true);
+    const a = await cli(['down', '--name', 'gone-a'], env);
+    expect(a.stderr).toContain('no cluster named "gone-a"; nothing to delete');
+    expect(a.stderr).toContain(`deleted ${byDefault}`);
+    expect(existsSync(byDefault)).toBe(false);
+
+    // A file elsewhere is named again; without it, down leaves that file alone.
+    expect((await cli(['down', '--name', 'gone-b'], env)).code).toBe(0);
+    expect(existsSync(custom)).toBe(true);
+    const b = await cli(['down', '--name', 'gone-b', '--kubeconfig', custom], env);
+    expect(b.stderr).toContain(`deleted ${custom}`);
+    expect(existsSync(custom)).toBe(false);
+    expect(await leftovers()).toEqual(NOTHING);
   });
 
   test('down --all removes every cluster', async () => {
@@ -172,10 +219,13 @@ describe('up / status / kubeconfig / logs / down against the real engine', () =>
       expect((await cli(['up', '--name', name, '--image', fakeNodeImage('ready')], env)).code).toBe(0);
     }
     const r = await cli(['down', '--all', '--json'], env);
-    expect(parseJson<{ clusters: string[]; containers: number; volumes: number }>(r)).toMatchObject({
+    const files = ['all-a', 'all-b'].map((n) => join(env.HOME ?? '', '.kube', `kind-action-${n}.yaml`));
+    expect(parseJson<{ clusters: string[]; containers: number; kubeconfigs: string[] }>(r)).toMatchObject({
       clusters: ['all-a', 'all-b'],
       containers: 2,
     });
+    expect(parseJson<{ kubeconfigs: string[] }>(r).kubeconfigs.sort()).toEqual(files);
+    expect(files.filter((f) => existsSync(f))).toEqual([]);
     expect(await leftovers()).toEqual(NOTHING);
   });
 

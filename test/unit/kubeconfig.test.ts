@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { writeKubeconfig } from '../../src/core/kubeconfig/file.js';
+import { kubeconfigTargets } from '../../src/core/cluster/down.js';
+import { removeKubeconfigEntries, writeKubeconfig } from '../../src/core/kubeconfig/file.js';
 import {
+  emptyKubeconfig,
+  isEmptyKubeconfig,
   mergeKubeconfig,
   parseKubeconfig,
   removeFromKubeconfig,
@@ -110,5 +114,85 @@ describe('writeKubeconfig', () => {
       writeKubeconfig(path, rewriteKubeconfig(FROM_NODE, 'https://x:1', 'kind-a'), true),
     ).rejects.toThrow(/not valid YAML/);
     expect(await readFile(path, 'utf8')).toBe('not: [yaml');
+  });
+});
+
+describe('removeKubeconfigEntries (what down does to the file up wrote)', () => {
+  const ours = (name: string, port: number) =>
+    rewriteKubeconfig(FROM_NODE, `https://127.0.0.1:${port}`, name);
+
+  test('the last entry: the file is deleted', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'ka-kc-')), 'config');
+    await writeKubeconfig(path, ours('kind-a', 1), true);
+    expect(await removeKubeconfigEntries(path, 'kind-a')).toBe('deleted');
+    expect(existsSync(path)).toBe(false);
+    expect(await removeKubeconfigEntries(path, 'kind-a')).toBe('absent');
+  });
+
+  test('other entries stay, 0600, and the current context goes only if it was ours', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'ka-kc-')), 'config');
+    await writeKubeconfig(path, ours('kind-a', 1), true);
+    await writeKubeconfig(path, ours('kind-b', 2), true);
+    expect(await removeKubeconfigEntries(path, 'kind-a')).toBe('removed');
+    const cfg = parseKubeconfig(await readFile(path, 'utf8'), path);
+    expect(cfg.contexts.map((c) => c.name)).toEqual(['kind-b']);
+    expect(cfg['current-context']).toBe('kind-b');
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await removeKubeconfigEntries(path, 'kind-b')).toBe('deleted');
+  });
+
+  test('a file without that context is not rewritten', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'ka-kc-')), 'config');
+    const text = '# mine\napiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n';
+    await writeFile(path, text);
+    expect(await removeKubeconfigEntries(path, 'kind-a')).toBe('absent');
+    expect(await readFile(path, 'utf8')).toBe(text);
+  });
+
+  test('an unparsable file is an error and is left untouched', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'ka-kc-')), 'config');
+    await writeFile(path, 'not: [yaml');
+    await expect(removeKubeconfigEntries(path, 'kind-a')).rejects.toThrow(/not valid YAML/);
+    expect(await readFile(path, 'utf8')).toBe('not: [yaml');
+  });
+
+  test('empty means no entries and nothing else a person put there', () => {
+    expect(isEmptyKubeconfig(emptyKubeconfig())).toBe(true);
+    expect(isEmptyKubeconfig({ ...emptyKubeconfig(), preferences: {} })).toBe(true);
+    expect(isEmptyKubeconfig({ ...emptyKubeconfig(), preferences: { colors: true } })).toBe(false);
+    expect(isEmptyKubeconfig({ ...emptyKubeconfig(), extensions: [] })).toBe(false);
+    expect(isEmptyKubeconfig({ ...emptyKubeconfig(), 'current-context': 'elsewhere' })).toBe(false);
+  });
+});
+
+describe('kubeconfigTargets', () => {
+  const node = (cluster: string, kubeconfig?: string) => ({
+    Labels: {
+      'io.kind-action.cluster': cluster,
+      ...(kubeconfig ? { 'io.kind-action.kubeconfig': kubeconfig } : {}),
+    },
+  });
+
+  test("each node's recorded file, and the one given, each pair once", () => {
+    expect(kubeconfigTargets([node('a', '/k/a'), node('a', '/k/a')], 'a', { kubeconfig: '/k/a' })).toEqual([
+      { cluster: 'a', path: '/k/a' },
+    ]);
+    expect(kubeconfigTargets([node('a', '/k/a')], 'a', { kubeconfig: '/k/x' })).toEqual([
+      { cluster: 'a', path: '/k/a' },
+      { cluster: 'a', path: '/k/x' },
+    ]);
+  });
+
+  test('no node: the given file for the named cluster; --all: for each node found', () => {
+    expect(kubeconfigTargets([], 'gone', { kubeconfig: '/k/g' })).toEqual([
+      { cluster: 'gone', path: '/k/g' },
+    ]);
+    expect(kubeconfigTargets([], undefined, { kubeconfig: '/k/g' })).toEqual([]);
+    expect(kubeconfigTargets([node('a'), node('b', '/k/b')], undefined, { kubeconfig: '/k/all' })).toEqual([
+      { cluster: 'b', path: '/k/b' },
+      { cluster: 'a', path: '/k/all' },
+      { cluster: 'b', path: '/k/all' },
+    ]);
+    expect(kubeconfigTargets([node('a')], 'a', {})).toEqual([]);
   });
 });

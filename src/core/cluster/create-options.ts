@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { resourceLabels } from '../labels.js';
+import { LABEL, resourceLabels } from '../labels.js';
 import { containerName } from '../names.js';
 import { type PortMapping, portBindings } from './ports.js';
 
@@ -15,6 +15,8 @@ export interface NodeSpec {
   cgroupVersion: '1' | '2';
   /** Unix seconds after which a later `up` removes this node; none: never. */
   expiresAt?: number | undefined;
+  /** The kubeconfig file `up` will write, recorded on the node for `down`. */
+  kubeconfig?: string;
   network?: string;
   /** Overrides the image's command (the bake runs `bootstrap`). */
   cmd?: string[];
@@ -59,7 +61,7 @@ export function nodeCreateOptions(spec: NodeSpec): Docker.ContainerCreateOptions
     name: containerName(spec.cluster),
     Image: spec.image,
     Hostname: `${spec.cluster}-control-plane`,
-    Labels: labels,
+    Labels: spec.kubeconfig ? { ...labels, [LABEL.kubeconfig]: spec.kubeconfig } : labels,
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     ...(spec.cmd ? { Cmd: spec.cmd } : {}),
     ExposedPorts: exposed,

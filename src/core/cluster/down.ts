@@ -1,6 +1,9 @@
 import type { DockerClient } from '../docker/client.js';
-import { labelFilter } from '../labels.js';
+import { errorMessage } from '../errors.js';
+import { removeKubeconfigEntries } from '../kubeconfig/file.js';
+import { LABEL, labelFilter } from '../labels.js';
 import type { Logger } from '../logger.js';
+import { contextName } from '../names.js';
 import { clusterOf, findNodes } from './find.js';
 
 export interface DownResult {
@@ -8,17 +11,31 @@ export interface DownResult {
   containers: number;
   volumes: number;
   networks: number;
+  /** Kubeconfig files the removed clusters' entries were taken out of (or deleted). */
+  kubeconfigs: string[];
+}
+
+export interface DownOptions {
+  /**
+   * A kubeconfig to clean of the removed clusters' entries, as well as the
+   * file each node records (`up` labels the node with the file it wrote). With
+   * a cluster name it is cleaned even when no node is found: the container
+   * may have been removed some other way.
+   */
+  kubeconfig?: string;
 }
 
 /**
  * Remove everything labelled for one cluster (or every cluster with
  * `cluster` undefined): containers with their volumes, then leftover labelled
- * volumes and networks. Idempotent and needs no local state.
+ * volumes and networks, then the cluster's context, cluster and user from the
+ * kubeconfig `up` wrote. Idempotent and needs no local state.
  */
 export async function down(
   docker: DockerClient,
   cluster: string | undefined,
   log: Logger,
+  opts: DownOptions = {},
 ): Promise<DownResult> {
   const filter = labelFilter(cluster);
   const nodes = await findNodes(docker, cluster);
@@ -33,5 +50,59 @@ export async function down(
   for (const name of clusters) log.info(`deleted cluster "${name}"`);
   if (nodes.length === 0)
     log.info(cluster ? `no cluster named "${cluster}"; nothing to delete` : 'no clusters');
-  return { clusters, containers: nodes.length, volumes: volumes.length, networks: networks.length };
+  const kubeconfigs = await cleanKubeconfigs(kubeconfigTargets(nodes, cluster, opts), log);
+  return {
+    clusters,
+    containers: nodes.length,
+    volumes: volumes.length,
+    networks: networks.length,
+    kubeconfigs,
+  };
+}
+
+interface Target {
+  cluster: string;
+  path: string;
+}
+
+/** Pure: which file to clean of which cluster's entries, each pair once. */
+export function kubeconfigTargets(
+  nodes: readonly { Labels?: Record<string, string> }[],
+  cluster: string | undefined,
+  opts: DownOptions,
+): Target[] {
+  const targets = new Map<string, Target>();
+  const add = (t: Target): void => {
+    targets.set(`${t.cluster}\0${t.path}`, t);
+  };
+  for (const node of nodes) {
+    const path = node.Labels?.[LABEL.kubeconfig];
+    if (path) add({ cluster: node.Labels?.[LABEL.cluster] ?? '?', path });
+  }
+  if (opts.kubeconfig) {
+    const names = cluster !== undefined ? [cluster] : nodes.map((n) => n.Labels?.[LABEL.cluster] ?? '?');
+    for (const name of names) add({ cluster: name, path: opts.kubeconfig });
+  }
+  return [...targets.values()];
+}
+
+/** The files changed; a file that cannot be read or written is a warning, not a failure. */
+async function cleanKubeconfigs(targets: Target[], log: Logger): Promise<string[]> {
+  const changed: string[] = [];
+  for (const { cluster, path } of targets) {
+    const context = contextName(cluster);
+    try {
+      const outcome = await removeKubeconfigEntries(path, context);
+      if (outcome === 'absent') continue;
+      changed.push(path);
+      log.info(
+        outcome === 'deleted'
+          ? `deleted ${path} (it held only "${context}")`
+          : `removed context "${context}" from ${path}`,
+      );
+    } catch (err) {
+      log.warn(`could not remove "${context}" from ${path}: ${errorMessage(err)}`);
+    }
+  }
+  return [...new Set(changed)];
 }

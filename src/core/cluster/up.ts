@@ -82,6 +82,7 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
       ...(opts.network ? { network: opts.network } : {}),
       cgroupVersion: daemon.CgroupVersion === '2' ? ('2' as const) : ('1' as const),
       expiresAt: expiryFor(Date.now(), opts.ttlMs),
+      kubeconfig: opts.kubeconfigPath,
     };
     const node = await timed(phases, 'start', () =>
       startNode(docker, daemon.ID ?? 'unknown', spec, opts.privilege, opts.memo, log, (id) => {
@@ -94,6 +95,8 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
     Object.assign(phases, result.phases);
     const registry = opts.registry;
     if (registry) await timed(phases, 'registry-login', () => loginInNode(docker, node.id, registry, log));
+    // Written last: a failure before this point leaves no kubeconfig naming a removed node.
+    await writeKubeconfig(opts.kubeconfigPath, result.kubeconfig, opts.mergeKubeconfig);
     log.info(`cluster "${opts.name}" is ready; kubeconfig: ${opts.kubeconfigPath}`);
     return {
       name: opts.name,
@@ -146,8 +149,7 @@ async function waitForNode(docker: DockerClient, id: string, opts: UpOptions, lo
       },
     );
     const kubeconfig = rewriteKubeconfig(String(values[2]), ep.apiServer, contextName(opts.name));
-    await writeKubeconfig(opts.kubeconfigPath, kubeconfig, opts.mergeKubeconfig);
-    return { ...ep, phases: timings };
+    return { ...ep, phases: timings, kubeconfig };
   } catch (err) {
     if (err instanceof FatalProbeError) {
       const tail = await docker.logs(id, LOG_TAIL).catch(() => '');

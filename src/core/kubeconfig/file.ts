@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type Kubeconfig, mergeKubeconfig, parseKubeconfig, serializeKubeconfig } from './rewrite.js';
+import {
+  isEmptyKubeconfig,
+  type Kubeconfig,
+  mergeKubeconfig,
+  parseKubeconfig,
+  removeFromKubeconfig,
+  serializeKubeconfig,
+} from './rewrite.js';
 
 /**
  * Write a kubeconfig with mode 0600, atomically (temp file + rename), merging
@@ -23,6 +30,28 @@ export async function writeKubeconfig(path: string, cfg: Kubeconfig, merge: bool
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Take one name's cluster, user and context out of the kubeconfig at `path`
+ * (atomically, keeping 0600), and delete the file once nothing else is in it.
+ * A missing file, or one without that context, is left as it is.
+ */
+export async function removeKubeconfigEntries(
+  path: string,
+  name: string,
+): Promise<'absent' | 'removed' | 'deleted'> {
+  const text = await readIfExists(path);
+  if (text === undefined) return 'absent';
+  const cfg = parseKubeconfig(text, path);
+  if (!cfg.contexts.some((c) => c.name === name)) return 'absent';
+  const rest = removeFromKubeconfig(cfg, name);
+  if (isEmptyKubeconfig(rest)) {
+    await rm(path, { force: true });
+    return 'deleted';
+  }
+  await writeKubeconfig(path, rest, false);
+  return 'removed';
 }
 
 export async function readIfExists(path: string): Promise<string | undefined> {

@@ -85,6 +85,22 @@ export function removeFromKubeconfig(base: Kubeconfig, name: string): Kubeconfig
   return out;
 }
 
+/** Pure: no cluster, user or context, and nothing else a person put there (only empty preferences). */
+export function isEmptyKubeconfig(cfg: Kubeconfig): boolean {
+  const { apiVersion: _v, kind: _k, clusters, users, contexts, preferences, ...others } = cfg;
+  const emptyPrefs =
+    preferences === undefined ||
+    preferences === null ||
+    (typeof preferences === 'object' && Object.keys(preferences).length === 0);
+  return (
+    clusters.length === 0 &&
+    users.length === 0 &&
+    contexts.length === 0 &&
+    emptyPrefs &&
+    Object.keys(others).length === 0
+  );
+}
+
 export function serializeKubeconfig(cfg: Kubeconfig): string {
   return stringify(cfg, { lineWidth: 0 });
 }
