@@ -54,7 +54,7 @@ func (n *node) bake() error {
 		return err
 	}
 	n.startKubelet()
-	if err := n.openGate(false); err != nil {
+	if err := n.openGate(false, nil); err != nil {
 		return err
 	}
 	values := manifestValues{

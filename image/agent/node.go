@@ -80,8 +80,19 @@ func (n *node) startDockerd() error {
 // startControlPlane starts etcd, the API server, the controllers and
 // kube-proxy; the clients wait at the gate until openGate.
 func (n *node) startControlPlane(throwaway bool) {
+	n.startAPIServer(throwaway)
+	n.startAPIClients()
+}
+
+// startAPIServer starts etcd and the API server.
+func (n *node) startAPIServer(throwaway bool) {
 	n.sup.start(etcdComponent(throwaway))
 	n.sup.start(apiServerComponent(n.api))
+}
+
+// startAPIClients starts the controllers and kube-proxy, which reach the API
+// through the gate.
+func (n *node) startAPIClients() {
 	n.sup.start(controllerManagerComponent())
 	n.sup.start(schedulerComponent())
 	n.sup.start(kubeProxyComponent())
@@ -103,7 +114,7 @@ func (n *node) waitForAPI() error {
 // opens once the API serves (bakedHooks aside), so the kubelet starts the
 // pods while those hooks still wait; during a bake those hooks create the
 // objects, so the gate waits for them.
-func (n *node) openGate(baked bool) error {
+func (n *node) openGate(baked bool, onOpen func()) error {
 	serves := n.api.readyz
 	if baked {
 		serves = n.api.servesBaked
@@ -116,6 +127,9 @@ func (n *node) openGate(baked bool) error {
 	}
 	n.gate.release()
 	log.Printf("API open to the components at %s", n.since())
+	if onOpen != nil {
+		onOpen()
+	}
 	return n.waitForAPI()
 }
 

@@ -21,7 +21,10 @@ func run() error {
 	if err := n.prepare(splitList(os.Getenv("KIND_EXTRA_SANS"), ",")); err != nil {
 		return err
 	}
-	n.startControlPlane(true)
+	// The controllers and kube-proxy start once the API serves: until then
+	// they could only wait at the gate, and their start-up would take CPU
+	// from the API server's.
+	n.startAPIServer(true)
 	go n.startNodeServices()
 	sig := <-signals
 	log.Printf("%s: stopping", sig)
@@ -48,7 +51,7 @@ func (n *node) startNodeServices() {
 		}
 	}()
 	n.startKubelet()
-	if err := n.openGate(true); err != nil {
+	if err := n.openGate(true, n.startAPIClients); err != nil {
 		log.Printf("error: %v", err)
 	}
 }
