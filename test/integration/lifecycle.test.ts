@@ -188,6 +188,26 @@ describe('up / status / kubeconfig / logs / down against the real engine', () =>
     expect((await stat(path)).mode & 0o777).toBe(0o600);
   });
 
+  test('parallel ups into one kubeconfig keep every entry; each down takes out only its own', async () => {
+    const path = join(env.HOME ?? '', 'shared', 'config');
+    const names = ['par-a', 'par-b', 'par-c'];
+    const ups = await Promise.all(
+      names.map((n) =>
+        cli(['up', '--name', n, '--image', fakeNodeImage('ready'), '--kubeconfig', path], env),
+      ),
+    );
+    for (const r of ups) expect(r.code, r.stderr).toBe(0);
+    const contexts = async () =>
+      (parse(await readFile(path, 'utf8')).contexts as { name: string }[]).map((c) => c.name).sort();
+    expect(await contexts()).toEqual(['kind-par-a', 'kind-par-b', 'kind-par-c']);
+    const downs = await Promise.all(names.slice(0, 2).map((n) => cli(['down', '--name', n], env)));
+    for (const r of downs) expect(r.code, r.stderr).toBe(0);
+    expect(await contexts()).toEqual(['kind-par-c']);
+    expect((await cli(['down', '--name', 'par-c'], env)).code).toBe(0);
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
   test('a node removed some other way: down still cleans its kubeconfig', async () => {
     const custom = join(env.HOME ?? '', 'custom', 'gone.yaml');
     for (const [name, extra] of [

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -162,6 +162,36 @@ describe('removeKubeconfigEntries (what down does to the file up wrote)', () => 
     expect(isEmptyKubeconfig({ ...emptyKubeconfig(), preferences: { colors: true } })).toBe(false);
     expect(isEmptyKubeconfig({ ...emptyKubeconfig(), extensions: [] })).toBe(false);
     expect(isEmptyKubeconfig({ ...emptyKubeconfig(), 'current-context': 'elsewhere' })).toBe(false);
+  });
+});
+
+describe('one kubeconfig shared by several clusters', () => {
+  test('concurrent merges and removals lose no entry (the file is locked while rewritten)', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'ka-kc-')), 'config');
+    const names = Array.from({ length: 8 }, (_, i) => `kind-p${i}`);
+    await Promise.all(
+      names.map((n, i) =>
+        writeKubeconfig(path, rewriteKubeconfig(FROM_NODE, `https://127.0.0.1:${i + 1}`, n), true),
+      ),
+    );
+    let cfg = parseKubeconfig(await readFile(path, 'utf8'), path);
+    expect(cfg.contexts.map((c) => c.name).sort()).toEqual(names);
+    await Promise.all(names.slice(0, 5).map((n) => removeKubeconfigEntries(path, n)));
+    cfg = parseKubeconfig(await readFile(path, 'utf8'), path);
+    expect(cfg.contexts.map((c) => c.name).sort()).toEqual(names.slice(5));
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  test('a lock left by a killed process is taken over once stale', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'ka-kc-')), 'config');
+    await mkdir(`${path}.lock`);
+    const old = new Date(Date.now() - 60_000);
+    await utimes(`${path}.lock`, old, old);
+    await writeKubeconfig(path, rewriteKubeconfig(FROM_NODE, 'https://127.0.0.1:1', 'kind-a'), true);
+    expect(parseKubeconfig(await readFile(path, 'utf8'), path).contexts.map((c) => c.name)).toEqual([
+      'kind-a',
+    ]);
+    expect(existsSync(`${path}.lock`)).toBe(false);
   });
 });
 
