@@ -71,7 +71,7 @@ describe('up / status / kubeconfig / logs / down against the real engine', () =>
     const status = await cli(['status', '--name', 'life', '--json'], env);
     expect(status.code).toBe(0);
     expect(parseJson<{ name: string; ready: boolean; state: string }[]>(status)).toEqual([
-      expect.objectContaining({ name: 'life', ready: true, state: 'running' }),
+      expect.objectContaining({ name: 'life', ready: true, state: 'running', kubeconfig: out.kubeconfig }),
     ]);
 
     const kc = await cli(

@@ -13,6 +13,8 @@ export interface ClusterStatus {
   version: string;
   /** When a later `up` may remove it (ISO 8601); absent: never. */
   expiresAt?: string;
+  /** The kubeconfig `up` wrote (on the machine that ran it). */
+  kubeconfig?: string;
   apiServer?: string;
   dockerHost?: string;
   ready?: boolean;
@@ -32,6 +34,7 @@ export async function status(docker: DockerClient, cluster?: string): Promise<Cl
         state: n.State,
         version: n.Labels?.[LABEL.version] ?? '',
         ...expiry(expiryOf(n)),
+        ...(n.Labels?.[LABEL.kubeconfig] ? { kubeconfig: n.Labels[LABEL.kubeconfig] } : {}),
       };
       if (n.State !== 'running') return base;
       const info = await docker.inspectContainer(n.Id);
