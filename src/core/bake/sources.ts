@@ -1,6 +1,7 @@
-import { access, cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BakeError } from '../errors.js';
+import { exists } from '../files.js';
 import type { Logger } from '../logger.js';
 import { progressLines, runProcess } from '../process.js';
 import { downloadRelease } from './release.js';
@@ -68,14 +69,5 @@ async function overlayRelease(
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     throw err;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,4 +1,4 @@
-import type { DockerClient } from '../docker/client.js';
+import type { ContainerSummary, DockerClient } from '../docker/client.js';
 import { errorMessage } from '../errors.js';
 import { removeKubeconfigEntries } from '../kubeconfig/file.js';
 import { LABEL, labelFilter } from '../labels.js';
@@ -67,7 +67,7 @@ interface Target {
 
 /** Pure: which file to clean of which cluster's entries, each pair once. */
 export function kubeconfigTargets(
-  nodes: readonly { Labels?: Record<string, string> }[],
+  nodes: readonly Pick<ContainerSummary, 'Labels'>[],
   cluster: string | undefined,
   opts: DownOptions,
 ): Target[] {
@@ -77,10 +77,10 @@ export function kubeconfigTargets(
   };
   for (const node of nodes) {
     const path = node.Labels?.[LABEL.kubeconfig];
-    if (path) add({ cluster: node.Labels?.[LABEL.cluster] ?? '?', path });
+    if (path) add({ cluster: clusterOf(node), path });
   }
   if (opts.kubeconfig) {
-    const names = cluster !== undefined ? [cluster] : nodes.map((n) => n.Labels?.[LABEL.cluster] ?? '?');
+    const names = cluster !== undefined ? [cluster] : nodes.map(clusterOf);
     for (const name of names) add({ cluster: name, path: opts.kubeconfig });
   }
   return [...targets.values()];

@@ -6,6 +6,6 @@ export function findNodes(docker: DockerClient, cluster?: string): Promise<Conta
   return docker.listContainers(labelFilter(cluster));
 }
 
-export function clusterOf(c: ContainerSummary): string {
+export function clusterOf(c: Pick<ContainerSummary, 'Labels'>): string {
   return c.Labels?.[LABEL.cluster] ?? '?';
 }

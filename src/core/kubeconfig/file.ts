@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { exists } from '../files.js';
 import {
   isEmptyKubeconfig,
   type Kubeconfig,
@@ -37,7 +38,8 @@ export async function removeKubeconfigEntries(
   path: string,
   name: string,
 ): Promise<'absent' | 'removed' | 'deleted'> {
-  if ((await readIfExists(path)) === undefined) return 'absent';
+  // No lock for a file that is not there (its directory may not be either).
+  if (!(await exists(path))) return 'absent';
   return withFileLock(path, async () => {
     const text = await readIfExists(path);
     if (text === undefined) return 'absent';
