@@ -205,6 +205,7 @@ const OPTIONS: [string[], string][] = [
     (o) => [['wait', '--url', 'http://127.0.0.1:1', '--timeout', '1s'], o] as [string[], string],
   ),
   [['down'], '--name'],
+  [['down', '--name', 'x'], '--kubeconfig'],
   [['status'], '--name'],
   [['logs'], '--name'],
   [['kubeconfig'], '--name'],
