@@ -6,16 +6,15 @@
  *      included: the base image's layers are built afresh, as on a new
  *      runner; the Kubernetes binaries come from KIND_ACTION_CACHE, as a
  *      release download would) → bake, start; post saves
- *   2. second run: the image removed locally → restore + verify + load, start
+ *   2. second run: the image removed locally → restore + verify + import, start
  *   3. local: the image already present → start only
  * The cache is the local-directory store (the Actions cache service is not
  * reachable here), in KIND_ACTION_CACHE. A fresh after-cluster hook makes the
  * key new, so run 1 always bakes. Targets: second ≤ first / 10, and
  * second ≤ 1.5 × local. Runs 2 and 3 alternate BENCH_RUNS times (default 3)
  * and their medians are compared. Before each run 2 the baked image and the
- * base image run 1 built are both removed, so `docker load` writes every
- * layer but debian:trixie-slim's (which the other images here need), as on
- * a fresh runner.
+ * base image run 1 built are both removed, as on a fresh runner (`docker
+ * import` writes the whole filesystem as a new layer either way).
  */
 
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,7 +38,7 @@ interface JobTimes {
   readySeconds: number;
   cacheHit: string;
   image: string;
-  /** main's phase timings, from its job summary (image = resolve, restore, load or bake) */
+  /** main's phase timings, from its job summary (image = resolve, restore, import or bake) */
   phases: Record<string, number>;
   log: string;
   postLog: string;
@@ -134,7 +133,7 @@ async function main(): Promise<void> {
       codec: restores[0]?.codec ?? '',
       fetch: stats(restores.map((r) => r.fetch)).median,
       verify: stats(restores.map((r) => r.verify)).median,
-      load: stats(restores.map((r) => r.load)).median,
+      import: stats(restores.map((r) => r.import)).median,
     };
     const f = (n: number): string => `${n.toFixed(2)}s`;
     printTable(
@@ -150,14 +149,14 @@ async function main(): Promise<void> {
           f(first.readySeconds),
           first.cacheHit,
         ],
-        row('2 second: restore + load + start', seconds),
+        row('2 second: restore + import + start', seconds),
         row('3 local image: start only', locals),
       ],
     );
     process.stdout.write(
       `\nsecond main / first (main+post): ${ratioFirst.toFixed(3)}  (target <= 0.1: ${ratioFirst <= 0.1 ? 'met' : 'NOT met'})\n` +
         `second main / local main: ${ratioLocal.toFixed(2)}x  (target <= 1.5x: ${ratioLocal <= 1.5 ? 'met' : 'NOT met'})\n` +
-        `archive: ${restore.archiveMB} MB ${restore.codec}; second run's restore (median): fetch ${restore.fetch}s, verify ${restore.verify}s, load ${restore.load}s\n`,
+        `archive: ${restore.archiveMB} MB ${restore.codec}; second run's restore (median): fetch ${restore.fetch}s, verify ${restore.verify}s, import ${restore.import}s\n`,
     );
     writeJson('action-cache', {
       k8s: K8S,
@@ -166,7 +165,7 @@ async function main(): Promise<void> {
       runs: RUNS,
       archiveMB: restore.archiveMB,
       codec: restore.codec,
-      restoreSeconds: { fetch: restore.fetch, verify: restore.verify, load: restore.load },
+      restoreSeconds: { fetch: restore.fetch, verify: restore.verify, import: restore.import },
       seconds: {
         first: pick(first),
         second: { main: second, runs: seconds.map(pick) },
@@ -220,7 +219,7 @@ interface Restore {
   codec: string;
   fetch: number;
   verify: number;
-  load: number;
+  import: number;
 }
 
 /** The phase table main writes to the job summary: <tr><td>phase</td><td>seconds</td></tr>. */
@@ -234,7 +233,7 @@ function summaryPhases(summary: string): Record<string, number> {
 
 function parseRestore(log: string): Restore {
   const m =
-    /restored \S+ from the .+? \(\S+, (\d+) MB (\w+)\): fetch ([\d.]+)s, verify ([\d.]+)s, load ([\d.]+)s/.exec(
+    /restored \S+ from the .+? \(\S+, (\d+) MB (\w+)\): fetch ([\d.]+)s, verify ([\d.]+)s, import ([\d.]+)s/.exec(
       log,
     );
   if (!m) throw new Error(`the second run did not restore from the cache:\n${log.slice(-4000)}`);
@@ -243,7 +242,7 @@ function parseRestore(log: string): Restore {
     codec: m[2] ?? '',
     fetch: Number(m[3]),
     verify: Number(m[4]),
-    load: Number(m[5]),
+    import: Number(m[5]),
   };
 }
 

@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { defaultCodec } from '../../src/core/cache/codec.js';
 import { saveImage } from '../../src/core/cache/image-cache.js';
 import { LocalDirectoryStore } from '../../src/core/cache/local-store.js';
+import { MANIFEST_FILE } from '../../src/core/cache/manifest.js';
 import type { UpResult as UpJson } from '../../src/core/cluster/up.js';
 import { DockerClient } from '../../src/core/docker/client.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -215,7 +216,8 @@ describe('registry credentials and the admin key stay secret', () => {
   test('a docker save of the baked image, and the cache entry made from it, hold no secret', async () => {
     const needles = [canary, runtimeCanary, adminKey];
     expect(await streamContains(dockerSave(TAG), needles)).toEqual([]);
-    // The cache entry: what the Action stores (the same docker save, compressed).
+    // The cache entry: what the Action stores (the image's filesystem exported and
+    // compressed, and its configuration in image.json).
     const client = await DockerClient.connect(
       { kind: 'socket', socketPath: '/var/run/docker.sock', source: 'the test' },
       silentLogger,
@@ -236,6 +238,9 @@ describe('registry credentials and the admin key stay secret', () => {
     const archive = codec.decompress(file);
     expect(await streamContains(archive.stream, needles)).toEqual([]);
     await archive.done;
+    const manifest = readFileSync(join(dirname(file), MANIFEST_FILE), 'utf8');
+    expect(manifest).toContain(TAG);
+    for (const needle of needles) expect(manifest).not.toContain(needle);
   });
 
   test('kubeconfig files are 0600', () => {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { leftovers, NOTHING } from '../support/docker.js';
-import { kubectlOk } from '../support/kubectl.js';
+import { kubectlOk, nodesReady } from '../support/kubectl.js';
 
 const env = isolatedEnv();
 
@@ -24,12 +24,6 @@ describe('a second Kubernetes minor', () => {
       serverVersion: { gitVersion: string };
     };
     expect(version.serverVersion.gitVersion).toBe('v1.34.4');
-    const ready = await kubectlOk(bin, kubeconfig, [
-      'get',
-      'nodes',
-      '-o',
-      'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
-    ]);
-    expect(ready).toBe('True');
+    expect(await nodesReady(bin, kubeconfig)).toBe('True');
   });
 });

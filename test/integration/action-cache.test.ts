@@ -16,16 +16,19 @@ import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { type Codec, defaultCodec, gzipCodec, zstdCodec } from '../../src/core/cache/codec.js';
 import { restoreImage, saveImage } from '../../src/core/cache/image-cache.js';
+import { cacheableConfig, type ImageConfig } from '../../src/core/cache/image-config.js';
 import { sha256File, writeChecksum } from '../../src/core/cache/integrity.js';
 import { LocalDirectoryStore } from '../../src/core/cache/local-store.js';
+import { MANIFEST_FILE } from '../../src/core/cache/manifest.js';
 import { DockerClient } from '../../src/core/docker/client.js';
 import type { Logger } from '../../src/core/logger.js';
 import { execOk } from '../support/exec.js';
 
 /**
- * The image cache against the real engine: `docker save` → zstd (or gzip) → sha256 →
- * store → restore → verify → `docker load`, and every way an entry can be
- * damaged, which must end as a warning, a removed entry and a miss.
+ * The image cache against the real engine: `docker export` → zstd (or gzip) → sha256,
+ * the configuration in image.json → store → restore → verify → `docker import` →
+ * configuration checked, and every way an entry can be damaged, which must end as a
+ * warning, a removed entry, no image and a miss.
  */
 const REF = 'kind-action-test/cache-roundtrip:v1';
 const OTHER = 'kind-action-test/cache-other:v1';
@@ -33,7 +36,6 @@ let docker: DockerClient;
 let dir: string;
 let store: LocalDirectoryStore;
 let storeDir: string;
-let imageId = '';
 const warnings: string[] = [];
 const log: Logger = {
   debug: () => {},
@@ -43,13 +45,51 @@ const log: Logger = {
   error: (m) => warnings.push(m),
 };
 
-/** A small image with a layer of its own (random bytes), so a load really writes it. */
+/**
+ * A small image with a layer of its own (random bytes, so an import really writes it)
+ * and a configuration in every field the cache gives back, some with characters a
+ * Dockerfile parser would expand or strip.
+ */
 async function makeImage(ref: string): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'ka-img-'));
   writeFileSync(join(root, 'payload'), randomBytes(2 * 1024 * 1024));
-  await execOk('sh', ['-c', `tar -C "$1" -c . | docker import - "$2" >/dev/null`, 'sh', root, ref]);
+  const changes = [
+    'ENTRYPOINT ["/bin/app", "--flag"]',
+    'CMD ["serve"]',
+    'ENV PATH=/kind/bin:/usr/bin',
+    'ENV QUOTED="say \\"hi\\" \\$HOME"',
+    'EXPOSE 10080/tcp',
+    'EXPOSE 53/udp',
+    'VOLUME ["/var/lib/docker", "/data"]',
+    'LABEL io.kind-action.k8s-version=1.35.4 "with space"="a b"',
+    'WORKDIR /srv',
+  ].flatMap((c) => ['-c', c]);
+  await execOk('sh', [
+    '-c',
+    'root=$1 ref=$2; shift 2; tar -C "$root" -c . | docker import "$@" - "$ref" >/dev/null',
+    'sh',
+    root,
+    ref,
+    ...changes,
+  ]);
   rmSync(root, { recursive: true, force: true });
   return (await execOk('docker', ['image', 'inspect', '-f', '{{.Id}}', ref])).trim();
+}
+
+/** sha256 of the image's /payload, read through a container created (not started) from it. */
+async function payloadSum(ref: string): Promise<string> {
+  return (
+    await execOk('sh', [
+      '-c',
+      'id=$(docker create "$1") && docker cp "$id:/payload" - | tar -xO | sha256sum; docker rm "$id" >/dev/null',
+      'sh',
+      ref,
+    ])
+  ).split(' ')[0] as string;
+}
+
+async function inspectConfig(ref: string): Promise<ImageConfig> {
+  return cacheableConfig((await docker.inspectImage(ref))?.Config ?? {});
 }
 
 async function removeImage(ref: string): Promise<void> {
@@ -65,13 +105,15 @@ async function compressInto(codec: Codec, bytes: Buffer, file: string): Promise<
 }
 
 let golden: string;
+let original: { config: ImageConfig; payload: string };
 
 beforeAll(async () => {
   docker = await DockerClient.connect(
     { kind: 'socket', socketPath: '/var/run/docker.sock', source: 'test' },
     log,
   );
-  imageId = await makeImage(REF);
+  await makeImage(REF);
+  original = { config: await inspectConfig(REF), payload: await payloadSum(REF) };
   golden = mkdtempSync(join(tmpdir(), 'ka-cache-golden-'));
   const saved = await saveImage(
     docker,
@@ -124,21 +166,36 @@ describe('image cache round trip', () => {
     expect(defaultCodec({ PATH: '/nonexistent' }).name).toBe('gzip');
   });
 
-  test('save then restore loads the same image, with its sha256 beside the archive', async () => {
+  test('save then restore gives back the same files and configuration; each entry file has its sha256', async () => {
     expect(readdirSync(join(storeDir, 'k-r1-1')).sort()).toEqual([
+      MANIFEST_FILE,
+      `${MANIFEST_FILE}.sha256`,
       zstdCodec.file,
       `${zstdCodec.file}.sha256`,
     ]);
-    const sum = readFileSync(`${entryFile('k-r1-1')}.sha256`, 'utf8').slice(0, 64);
-    expect(await sha256File(entryFile('k-r1-1'))).toBe(sum);
+    for (const file of [entryFile('k-r1-1'), join(storeDir, 'k-r1-1', MANIFEST_FILE)]) {
+      expect(await sha256File(file)).toBe(readFileSync(`${file}.sha256`, 'utf8').slice(0, 64));
+    }
     expect(await docker.imageExists(REF)).toBe(false);
+    // Every field of the test image's configuration is set, some with quotes and a $.
+    expect(original.config).toMatchObject({
+      Entrypoint: ['/bin/app', '--flag'],
+      Cmd: ['serve'],
+      ExposedPorts: ['10080/tcp', '53/udp'],
+      Volumes: ['/data', '/var/lib/docker'],
+      WorkingDir: '/srv',
+      Labels: { 'io.kind-action.k8s-version': '1.35.4', 'with space': 'a b' },
+    });
+    expect(original.config.Env).toContain('QUOTED=say "hi" $HOME');
 
     const r = await restoreImage(docker, REF, opts(), log);
     expect(r).toMatchObject({ hit: true, key: 'k-r1-1' });
-    expect(await docker.imageId(REF)).toBe(imageId);
+    expect(await inspectConfig(REF)).toEqual(original.config);
+    expect(await payloadSum(REF)).toBe(original.payload);
     expect(warnings).toEqual([]);
-    // The scratch directory is gone after the load.
+    // The scratch directory is gone after the import, and so is the container save exported.
     expect(() => readdirSync(join(dir, 'work'))).toThrow();
+    expect(await execOk('docker', ['ps', '-aq', '--filter', 'name=kind-action-export-'])).toBe('');
   });
 
   test('no entry is a plain miss, without a warning', async () => {
@@ -160,19 +217,39 @@ describe('image cache round trip', () => {
     ['a partial archive (upload cut short)', (f) => truncateSync(f, 1000), /\(1000 bytes\) has sha256/],
     ['a missing checksum (save interrupted)', (f) => rmSync(`${f}.sha256`), /sha256 is missing/],
     [
-      'a valid checksum over bytes that are not an image',
-      (f) => compressInto(zstdCodec, Buffer.from('not a docker save archive'), f),
-      /docker load failed/,
+      'a valid checksum over bytes that are not a tar',
+      (f) => compressInto(zstdCodec, Buffer.from('not a tar archive'), f),
+      /docker import failed/,
     ],
     [
       'a valid checksum over bytes that are not zstd',
       (f) => writeFileSync(f, randomBytes(4096)),
-      /docker load failed: .*zstd exited with 1/,
+      /docker import failed: .*zstd exited with 1/,
+    ],
+    [
+      'a changed manifest',
+      (f) => {
+        const m = join(f, '..', MANIFEST_FILE);
+        writeFileSync(m, readFileSync(m, 'utf8').replace('/srv', '/tmp'));
+      },
+      /image\.json \(\d+ bytes\) has sha256 .* expected/,
+    ],
+    ['a missing manifest', (f) => rmSync(join(f, '..', MANIFEST_FILE)), /image\.json is missing/],
+    [
+      'a manifest whose configuration does not come back from the import',
+      async (f) => {
+        const m = join(f, '..', MANIFEST_FILE);
+        const manifest = JSON.parse(readFileSync(m, 'utf8'));
+        manifest.config.Labels['two\nlines'] = 'x';
+        writeFileSync(m, JSON.stringify(manifest));
+        await writeChecksum(m, await sha256File(m));
+      },
+      /the imported image's Labels differ from the entry's/,
     ],
   ])('%s: a warning, the entry removed, a miss — never a failure', async (_, damage, reason) => {
     const file = entryFile('k-r1-1');
     await damage(file);
-    if (reason.source.startsWith('docker load')) await writeChecksum(file, await sha256File(file));
+    if (reason.source.startsWith('docker import')) await writeChecksum(file, await sha256File(file));
     const r = await restoreImage(docker, REF, opts(), log);
     expect(r.hit).toBe(false);
     if (!r.hit) expect(r.reason).toMatch(reason);
@@ -198,8 +275,9 @@ describe('image cache round trip', () => {
     expect(readdirSync(storeDir)).toEqual([]);
   });
 
-  test('gzip where zstd is not installed: saved as image.tar.gz and restored the same way', async () => {
-    const id = await makeImage(REF);
+  test('gzip where zstd is not installed: saved as rootfs.tar.gz and restored the same way', async () => {
+    await makeImage(REF);
+    const made = { config: await inspectConfig(REF), payload: await payloadSum(REF) };
     const saved = await saveImage(
       docker,
       REF,
@@ -209,6 +287,8 @@ describe('image cache round trip', () => {
     );
     expect(saved).toMatchObject({ saved: true });
     expect(readdirSync(join(storeDir, 'k-r3-1')).sort()).toEqual([
+      MANIFEST_FILE,
+      `${MANIFEST_FILE}.sha256`,
       gzipCodec.file,
       `${gzipCodec.file}.sha256`,
     ]);
@@ -216,7 +296,8 @@ describe('image cache round trip', () => {
     await removeImage(REF);
     const r = await restoreImage(docker, REF, opts(), log);
     expect(r).toMatchObject({ hit: true, key: 'k-r3-1' });
-    expect(await docker.imageId(REF)).toBe(id);
+    expect(await inspectConfig(REF)).toEqual(made.config);
+    expect(await payloadSum(REF)).toBe(made.payload);
     expect(warnings).toEqual([]);
   });
 
@@ -239,6 +320,23 @@ describe('image cache round trip', () => {
     const r = await restoreImage(docker, REF, opts(), log);
     expect(r).toEqual({ hit: false, reason: 'corrupt entry: it holds no image archive' });
     expect(readdirSync(storeDir)).toEqual([]);
+  });
+
+  test('an image docker import could not give back (ONBUILD) is not saved, and no container is left', async () => {
+    await execOk('sh', [
+      '-c',
+      'tar -c -T /dev/null | docker import -c "ONBUILD RUN true" - "$1" >/dev/null',
+      'sh',
+      OTHER,
+    ]);
+    const r = await saveImage(docker, OTHER, 'k-onbuild', { store, workDir: join(dir, 'w3') }, log);
+    expect(r).toEqual({
+      saved: false,
+      reason: 'the image sets ONBUILD, which docker import cannot restore',
+    });
+    expect(readdirSync(storeDir)).toEqual(['k-r1-1']);
+    expect(await execOk('docker', ['ps', '-aq', '--filter', 'name=kind-action-export-'])).toBe('');
+    await removeImage(OTHER);
   });
 
   test('the size guard skips the save and stores nothing', async () => {

@@ -283,10 +283,10 @@ describe('a damaged cache entry', () => {
     const first = await runMain(runnerJob({ KIND_ACTION_CACHE: cache }), inputs);
     const key = /cache miss: no entry for (\S+)/.exec(first.stdout)?.[1];
     expect(key, first.stdout).toBeTruthy();
-    // An entry as post saves it: the archive with its sha256 beside it.
+    // An entry's archive with its sha256 beside it (restore checks it before the manifest).
     const entry = join(cache, 'images', `${key}-r4242-1`);
     mkdirSync(entry, { recursive: true });
-    const archive = join(entry, 'image.tar.gz');
+    const archive = join(entry, 'rootfs.tar.gz');
     writeFileSync(archive, gzipSync(randomBytes(4096)));
     writeFileSync(
       `${archive}.sha256`,

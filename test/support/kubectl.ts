@@ -24,6 +24,16 @@ export async function kubectlOk(
   return r.stdout;
 }
 
+/** The Ready status of every node, space-separated ("True" for one ready node). */
+export function nodesReady(kubeBin: string, kubeconfig: string): Promise<string> {
+  return kubectlOk(kubeBin, kubeconfig, [
+    'get',
+    'nodes',
+    '-o',
+    'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+  ]);
+}
+
 /**
  * Run a one-off pod from a local image (`imagePullPolicy: Never`), wait until
  * it has succeeded, and return its log.

@@ -25,7 +25,7 @@ beforeEach(() => {
 });
 
 async function archive(content: string): Promise<string> {
-  const file = join(dir, 'image.tar.gz');
+  const file = join(dir, 'rootfs.tar.gz');
   writeFileSync(file, content);
   await writeChecksum(file, await sha256File(file));
   return file;
@@ -35,7 +35,7 @@ describe('integrity', () => {
   test('a file matching its stored sha256 is ok, in sha256sum format', async () => {
     const file = await archive('node image bytes');
     const line = readFileSync(`${file}.sha256`, 'utf8');
-    expect(line).toMatch(/^[a-f0-9]{64} {2}image\.tar\.gz\n$/);
+    expect(line).toMatch(/^[a-f0-9]{64} {2}rootfs\.tar\.gz\n$/);
     expect(await verifyChecksum(file)).toEqual({ ok: true, sha256: line.slice(0, 64), bytes: 16 });
   });
 
@@ -54,15 +54,15 @@ describe('integrity', () => {
   });
 
   test('no checksum file at all is not ok', async () => {
-    writeFileSync(join(dir, 'image.tar.gz'), 'x');
-    expect(await verifyChecksum(join(dir, 'image.tar.gz'))).toEqual({
+    writeFileSync(join(dir, 'rootfs.tar.gz'), 'x');
+    expect(await verifyChecksum(join(dir, 'rootfs.tar.gz'))).toEqual({
       ok: false,
-      reason: 'image.tar.gz.sha256 is missing',
+      reason: 'rootfs.tar.gz.sha256 is missing',
     });
   });
 
   test.each([
-    [`${'a'.repeat(64)}  image.tar.gz\n`, 'a'.repeat(64)],
+    [`${'a'.repeat(64)}  rootfs.tar.gz\n`, 'a'.repeat(64)],
     [`${'b'.repeat(64)}\n`, 'b'.repeat(64)],
     ['A'.repeat(64), undefined],
     ['', undefined],
@@ -71,14 +71,14 @@ describe('integrity', () => {
   });
 
   test('checksumLine names only the file', () => {
-    expect(checksumLine('c'.repeat(64), '/tmp/x/image.tar.gz')).toBe(`${'c'.repeat(64)}  image.tar.gz\n`);
+    expect(checksumLine('c'.repeat(64), '/tmp/x/rootfs.tar.gz')).toBe(`${'c'.repeat(64)}  rootfs.tar.gz\n`);
   });
 });
 
 describe('LocalDirectoryStore', () => {
   function entry(root: string, key: string, content: string, mtime: number): void {
     mkdirSync(join(root, key), { recursive: true });
-    writeFileSync(join(root, key, 'image.tar.gz'), content);
+    writeFileSync(join(root, key, 'rootfs.tar.gz'), content);
     utimesSync(join(root, key), mtime, mtime);
   }
 
@@ -86,15 +86,15 @@ describe('LocalDirectoryStore', () => {
     const root = join(dir, 'store');
     const src = join(dir, 'src');
     mkdirSync(src);
-    writeFileSync(join(src, 'image.tar.gz'), 'payload');
-    writeFileSync(join(src, 'image.tar.gz.sha256'), 'sum');
+    writeFileSync(join(src, 'rootfs.tar.gz'), 'payload');
+    writeFileSync(join(src, 'rootfs.tar.gz.sha256'), 'sum');
     const store = new LocalDirectoryStore(root);
     await store.save(src, 'k1');
     expect(readdirSync(root)).toEqual(['k1']);
     const out = join(dir, 'out');
     expect(await store.restore(out, 'k1', [])).toBe('k1');
-    expect(readFileSync(join(out, 'image.tar.gz'), 'utf8')).toBe('payload');
-    expect(readdirSync(out).sort()).toEqual(['image.tar.gz', 'image.tar.gz.sha256']);
+    expect(readFileSync(join(out, 'rootfs.tar.gz'), 'utf8')).toBe('payload');
+    expect(readdirSync(out).sort()).toEqual(['rootfs.tar.gz', 'rootfs.tar.gz.sha256']);
   });
 
   test('an exact key wins; else the newest entry under a prefix; else a miss', async () => {
@@ -104,7 +104,7 @@ describe('LocalDirectoryStore', () => {
     entry(root, 'other-r3-1', 'other', 3_000);
     const store = new LocalDirectoryStore(root);
     expect(await store.restore(join(dir, 'a'), 'key', ['key-'])).toBe('key-r2-1');
-    expect(readFileSync(join(dir, 'a', 'image.tar.gz'), 'utf8')).toBe('new');
+    expect(readFileSync(join(dir, 'a', 'rootfs.tar.gz'), 'utf8')).toBe('new');
     entry(root, 'key', 'exact', 500);
     expect(await store.restore(join(dir, 'b'), 'key', ['key-'])).toBe('key');
     expect(await store.restore(join(dir, 'c'), 'missing', ['missing-'])).toBeUndefined();

@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DockerClient } from '../docker/client.js';
 import { errorMessage, IntegrityError } from '../errors.js';
+import { resourceLabels } from '../labels.js';
 import type { Codec } from './codec.js';
+import { type ImageConfig, importChanges } from './image-config.js';
 import { writeChecksum } from './integrity.js';
 
 export interface ArchiveResult {
@@ -13,8 +15,14 @@ export interface ArchiveResult {
   sha256: string;
 }
 
-/** `docker save ref | <codec> > file`, with the sha256 of the written bytes beside it. */
-export async function saveImageArchive(
+/**
+ * `docker export` of a container created (never started) from `ref`,
+ * compressed by `codec` into `file`, with the sha256 of the written bytes
+ * beside it: the image's whole filesystem as one tar. The container is
+ * labelled like a cluster of its own (`export-<session>`), so `down --all`
+ * finds it if this process dies before removing it.
+ */
+export async function exportImageArchive(
   docker: DockerClient,
   ref: string,
   codec: Codec,
@@ -31,9 +39,19 @@ export async function saveImageArchive(
       done(null, chunk);
     },
   });
+  const session = randomBytes(6).toString('hex');
+  let id: string | undefined;
   try {
-    const stream = await docker.call(`save ${ref}`, () => docker.api.getImage(ref).get());
-    await docker.call(`save ${ref}`, () =>
+    const container = await docker.call(`create a container of ${ref} to export`, () =>
+      docker.api.createContainer({
+        Image: ref,
+        name: `kind-action-export-${session}`,
+        Labels: resourceLabels(`export-${session}`, session),
+      }),
+    );
+    id = container.id;
+    const stream = await docker.call(`export ${ref}`, () => container.export());
+    await docker.call(`export ${ref}`, () =>
       Promise.all([codec.compress(stream, tap, signal), pipeline(tap, createWriteStream(tmp))]),
     );
     const sha256 = hash.digest('hex');
@@ -43,38 +61,55 @@ export async function saveImageArchive(
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  } finally {
+    if (id) await docker.removeContainer(id);
   }
 }
 
-interface LoadEvent {
-  stream?: string;
+interface ImportEvent {
+  status?: string;
   error?: string;
   errorDetail?: { message?: string };
 }
 
 /**
- * `<codec> -d < file | docker load`. Verify the checksum first
- * (verifyChecksum): this function trusts the bytes. Returns the references
- * docker reported.
+ * `<codec> -d < file | docker import` as `ref`, with `config` given back as
+ * changes. One pass over the bytes: `docker load` of a `docker save`
+ * archive first unpacks the whole archive to a temporary directory and then
+ * every layer again. Verify the checksum first (verifyChecksum): this
+ * function trusts the bytes. On failure the caller removes `ref`.
  */
-export async function loadImageArchive(docker: DockerClient, codec: Codec, file: string): Promise<string[]> {
+export async function importImageArchive(
+  docker: DockerClient,
+  codec: Codec,
+  file: string,
+  ref: string,
+  config: ImageConfig,
+): Promise<void> {
   const { stream, done } = codec.decompress(file);
-  const response = await docker.call('load', () => docker.api.loadImage(stream));
-  const events = await docker.call(
-    'load',
-    () =>
-      new Promise<LoadEvent[]>((resolve, reject) => {
-        docker.api.modem.followProgress(response, (err: Error | null, out: LoadEvent[]) =>
-          err ? reject(err) : resolve(out ?? []),
-        );
-      }),
-  );
+  let events: ImportEvent[];
+  try {
+    const response = await docker.call('import', () =>
+      docker.api.importImage(stream, { repo: ref, changes: importChanges(config) }),
+    );
+    events = await docker.call(
+      'import',
+      () =>
+        new Promise<ImportEvent[]>((resolve, reject) => {
+          docker.api.modem.followProgress(response, (err: Error | null, out: ImportEvent[]) =>
+            err ? reject(err) : resolve(out ?? []),
+          );
+        }),
+    );
+  } catch (err) {
+    // Nobody reads the decompressor any more: close its pipe so it exits.
+    stream.destroy();
+    await done.catch(() => {});
+    throw err;
+  }
   await done.catch((err: unknown) => {
     throw new IntegrityError(`reading ${file}: ${errorMessage(err)}`);
   });
   const failed = events.find((e) => e.error);
-  if (failed) throw new IntegrityError(`docker load: ${failed.errorDetail?.message ?? failed.error}`);
-  return events
-    .map((e) => /^Loaded image(?: ID)?: (\S+)/.exec(e.stream?.trim() ?? '')?.[1])
-    .filter((ref): ref is string => ref !== undefined);
+  if (failed) throw new IntegrityError(`docker import: ${failed.errorDetail?.message ?? failed.error}`);
 }

@@ -7,8 +7,9 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { abortError, IntegrityError, KindActionError } from '../errors.js';
 
 /**
- * How a cache entry's `docker save` archive is compressed. The file name
- * says which, so an entry is read the way it was written.
+ * How a cache entry's archive (the image's filesystem, from `docker
+ * export`) is compressed. The file name says which, so an entry is read the
+ * way it was written.
  *
  * zstd level 3 (the `zstd` program, multi-threaded) is the default wherever
  * it is installed (GitHub's runner images have it): on the 866 MB node image
@@ -33,7 +34,7 @@ const GZIP_LEVEL = 1;
 
 export const gzipCodec: Codec = {
   name: 'gzip',
-  file: 'image.tar.gz',
+  file: 'rootfs.tar.gz',
   compress: (input, output, signal) =>
     pipeline(input, createGzip({ level: GZIP_LEVEL }), output, signal ? { signal } : {}),
   decompress(file) {
@@ -44,7 +45,7 @@ export const gzipCodec: Codec = {
 
 export const zstdCodec: Codec = {
   name: 'zstd',
-  file: 'image.tar.zst',
+  file: 'rootfs.tar.zst',
   async compress(input, output, signal) {
     const z = filter('zstd', [`-${ZSTD_LEVEL}`, '-T0', '-q', '-c'], 'pipe', signal);
     if (!z.stdin) throw new CodecError('zstd: no stdin');

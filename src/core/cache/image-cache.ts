@@ -4,9 +4,12 @@ import type { DockerClient } from '../docker/client.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { round } from '../ready/wait.js';
-import { loadImageArchive, saveImageArchive } from './archive.js';
+import { exportImageArchive, importImageArchive } from './archive.js';
 import { CODECS, type Codec, defaultCodec, usable } from './codec.js';
+import { flushWhile } from './flush.js';
+import { cacheableConfig, configDifferences, type ImageConfig } from './image-config.js';
 import { verifyChecksum } from './integrity.js';
+import { ENTRY_FORMAT, readManifest, writeManifest } from './manifest.js';
 import type { CacheStore } from './store.js';
 
 /** GitHub's cache holds 10 GB per repository; one entry may not take most of it. */
@@ -27,10 +30,12 @@ export type RestoreResult =
   | { hit: false; reason: string };
 
 /**
- * Restore the image `ref` from the cache: fetch the entry, verify its sha256,
- * `docker load` it and check the reference exists. A missing entry is a miss;
- * a corrupt or partial one is a warning, removed from the store, and a miss —
- * never a failure, so the caller rebuilds.
+ * Restore the image `ref` from the cache: fetch the entry, verify the
+ * sha256 of its archive and of its manifest, check the manifest names `ref`, then
+ * `docker import` the archive with the recorded configuration and check the
+ * image has it. A missing entry is a miss; a corrupt or partial one is a
+ * warning, removed from the store, and a miss — never a failure, so the
+ * caller rebuilds. Nothing of a failed import is left.
  */
 export async function restoreImage(
   docker: DockerClient,
@@ -60,25 +65,50 @@ export async function restoreImage(
     }
     const file = join(opts.workDir, codec.file);
     const verdict = await verifyChecksum(file);
+    const manifest = await readManifest(opts.workDir);
     const verify = clock.lap();
     if (!verdict.ok) return await discard(opts.store, found, verdict.reason, log);
-    try {
-      await loadImageArchive(docker, codec, file);
-    } catch (err) {
-      return await discard(opts.store, found, `docker load failed: ${errorMessage(err)}`, log);
-    }
-    if (!(await docker.imageExists(ref))) {
+    if (!manifest.ok) return await discard(opts.store, found, manifest.reason, log);
+    if (manifest.manifest.ref !== ref) {
       return await discard(opts.store, found, `the archive does not hold ${ref}`, log);
+    }
+    const importing = (): Promise<string | undefined> =>
+      importChecked(docker, codec, file, ref, manifest.manifest.config);
+    // A daemon on this machine writes into this kernel's page cache (flush.ts).
+    const failure = docker.endpoint.kind === 'socket' ? await flushWhile(importing) : await importing();
+    if (failure) {
+      await docker.removeImage(ref).catch((err: unknown) => log.warn(errorMessage(err)));
+      return await discard(opts.store, found, failure, log);
     }
     const load = clock.lap();
     log.info(
       `restored ${ref} from the ${opts.store.description} (${found}, ${mb(verdict.bytes)} ${codec.name}): ` +
-        `fetch ${restore}s, verify ${verify}s, load ${load}s`,
+        `fetch ${restore}s, verify ${verify}s, import ${load}s`,
     );
     return { hit: true, key: found, bytes: verdict.bytes, seconds: { restore, verify, load } };
   } finally {
     await rm(opts.workDir, { recursive: true, force: true });
   }
+}
+
+/** Import the archive as `ref`; the reason it failed, or undefined. */
+async function importChecked(
+  docker: DockerClient,
+  codec: Codec,
+  file: string,
+  ref: string,
+  config: ImageConfig,
+): Promise<string | undefined> {
+  try {
+    await importImageArchive(docker, codec, file, ref, config);
+  } catch (err) {
+    return `docker import failed: ${errorMessage(err)}`;
+  }
+  const image = await docker.inspectImage(ref);
+  if (!image) return `docker import did not create ${ref}`;
+  const differs = configDifferences(config, cacheableConfig(image.Config ?? {}));
+  if (differs.length) return `the imported image's ${differs.join(', ')} differ from the entry's`;
+  return undefined;
 }
 
 /** The codec whose archive file the restored entry holds. */
@@ -99,10 +129,12 @@ export type SaveResult =
   | { saved: false; reason: string };
 
 /**
- * Save the image `ref` under `saveKey`: `docker save`, compressed (zstd
- * where installed, else gzip), sha256 beside it, then hand the directory to
- * the store. Too large an archive is skipped. Every failure is returned as a
- * reason, for the caller to warn about.
+ * Save the image `ref` under `saveKey`: its filesystem (`docker export` of a
+ * container created from it), compressed (zstd where installed, else gzip),
+ * and its configuration in `image.json`, each with its sha256 beside it;
+ * then hand the directory to the store. Too large an archive, or a
+ * configuration `docker import` could not give back, is skipped. Every
+ * failure is returned as a reason, for the caller to warn about.
  */
 export async function saveImage(
   docker: DockerClient,
@@ -116,12 +148,16 @@ export async function saveImage(
   await rm(opts.workDir, { recursive: true, force: true });
   await mkdir(opts.workDir, { recursive: true });
   try {
+    const image = await docker.inspectImage(ref);
+    if (!image) return { saved: false, reason: `${ref} is not present` };
+    const config = cacheableConfig(image.Config ?? {});
     const codec = opts.codec ?? defaultCodec();
-    const archive = await saveImageArchive(docker, ref, codec, join(opts.workDir, codec.file), opts.signal);
+    const archive = await exportImageArchive(docker, ref, codec, join(opts.workDir, codec.file), opts.signal);
     const archiveSeconds = clock.lap();
     if (archive.bytes > max) {
       return { saved: false, reason: `the archive is ${mb(archive.bytes)}, over the ${mb(max)} limit` };
     }
+    await writeManifest(opts.workDir, { format: ENTRY_FORMAT, ref, config });
     await opts.store.save(opts.workDir, saveKey);
     const upload = clock.lap();
     log.info(

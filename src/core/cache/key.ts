@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ENTRY_FORMAT } from './manifest.js';
 
 /** Everything that decides the bytes of a baked node image. */
 export interface CacheKeyParts {
@@ -24,10 +25,13 @@ export const CACHE_KEY_PREFIX = 'kind-action-node';
 /**
  * The cache key: readable fields a person can match in the cache list, then
  * a hash over every part, so any change in what is baked gives a new key.
- * Preload order does not matter; hook content does, hook paths do not.
+ * Preload order does not matter; hook content does, hook paths do not. The
+ * entry's layout (ENTRY_FORMAT) is in the hash too, so an entry written in
+ * another layout is never restored.
  */
 export function cacheKey(parts: CacheKeyParts): string {
   const canonical = JSON.stringify({
+    format: ENTRY_FORMAT,
     tool: parts.toolVersion,
     k8s: parts.k8sVersion,
     source: parts.kubeSource,

@@ -1,7 +1,8 @@
 /**
  * Where baked node images are kept between runs. An entry is one directory
- * of files (the compressed `docker save` archive, named for its codec, and
- * its checksum). The CLI and self-hosted runners use a local directory; the
+ * of files (the image's filesystem as a compressed `docker export` archive,
+ * named for its codec, the image's configuration in `image.json`, and a
+ * checksum beside each). The CLI and self-hosted runners use a local directory; the
  * Action supplies a store backed by the GitHub Actions cache.
  */
 export interface CacheStore {

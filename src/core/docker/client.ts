@@ -122,6 +122,17 @@ export class DockerClient {
     this.log.info(`pulled ${ref}`);
   }
 
+  /** Remove an image by reference; absent is fine. */
+  async removeImage(ref: string): Promise<void> {
+    try {
+      await this.api.getImage(ref).remove({ force: true });
+      this.log.debug(`removed image ${ref}`);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw mapDockerError(`remove image ${ref}`, err, describeEndpoint(this.endpoint));
+    }
+  }
+
   async inspectContainer(id: string): Promise<ContainerInfo | undefined> {
     try {
       return await this.api.getContainer(id).inspect();
