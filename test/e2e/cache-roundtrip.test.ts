@@ -41,8 +41,13 @@ describe('the node image restored from the cache', () => {
     );
     await execOk('docker', ['tag', image, REF]);
     const store = new LocalDirectoryStore(join(dir, 'store'));
+    const volumes = async (): Promise<string> => execOk('docker', ['volume', 'ls', '-q']);
+    const before = await volumes();
     const saved = await saveImage(docker, REF, 'rt-1', { store, workDir: join(dir, 'work') }, silentLogger);
     expect(saved.saved, JSON.stringify(saved)).toBe(true);
+    // The container save exported from, and the volume the image's VOLUME gave it, are gone.
+    expect(await execOk('docker', ['ps', '-aq', '--filter', 'name=kind-action-export-'])).toBe('');
+    expect(await volumes()).toBe(before);
     await execOk('docker', ['rmi', REF]);
 
     const restored = await restoreImage(
