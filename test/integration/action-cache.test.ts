@@ -81,7 +81,7 @@ async function payloadSum(ref: string): Promise<string> {
   return (
     await execOk('sh', [
       '-c',
-      'id=$(docker create "$1") && docker cp "$id:/payload" - | tar -xO | sha256sum; docker rm "$id" >/dev/null',
+      'id=$(docker create "$1") && docker cp "$id:/payload" - | tar -xO | sha256sum; docker rm -v "$id" >/dev/null',
       'sh',
       ref,
     ])
@@ -105,6 +105,9 @@ async function compressInto(codec: Codec, bytes: Buffer, file: string): Promise<
 }
 
 let golden: string;
+/** Docker's volumes before the tests: containers created here must take theirs with them. */
+let volumesBefore: string;
+const volumes = (): Promise<string> => execOk('docker', ['volume', 'ls', '-q']);
 let original: { config: ImageConfig; payload: string };
 
 beforeAll(async () => {
@@ -112,6 +115,7 @@ beforeAll(async () => {
     { kind: 'socket', socketPath: '/var/run/docker.sock', source: 'test' },
     log,
   );
+  volumesBefore = await volumes();
   await makeImage(REF);
   original = { config: await inspectConfig(REF), payload: await payloadSum(REF) };
   golden = mkdtempSync(join(tmpdir(), 'ka-cache-golden-'));
@@ -129,6 +133,7 @@ afterAll(async () => {
   rmSync(golden, { recursive: true, force: true });
   await removeImage(REF);
   await removeImage(OTHER);
+  expect(await volumes()).toBe(volumesBefore);
 });
 
 afterEach(() => {
