@@ -106,7 +106,12 @@ async function importChecked(
   }
   const image = await docker.inspectImage(ref);
   if (!image) return `docker import did not create ${ref}`;
-  const differs = configDifferences(config, cacheableConfig(image.Config ?? {}));
+  let differs: string[];
+  try {
+    differs = configDifferences(config, cacheableConfig(image.Config ?? {}));
+  } catch (err) {
+    return `the imported image's configuration: ${errorMessage(err)}`;
+  }
   if (differs.length) return `the imported image's ${differs.join(', ')} differ from the entry's`;
   return undefined;
 }
