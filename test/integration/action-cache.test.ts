@@ -32,6 +32,7 @@ import { execOk } from '../support/exec.js';
  */
 const REF = 'kind-action-test/cache-roundtrip:v1';
 const OTHER = 'kind-action-test/cache-other:v1';
+const ONBUILD = 'kind-action-test/cache-onbuild:v1';
 let docker: DockerClient;
 let dir: string;
 let store: LocalDirectoryStore;
@@ -105,9 +106,11 @@ async function compressInto(codec: Codec, bytes: Buffer, file: string): Promise<
 }
 
 let golden: string;
-/** Docker's volumes before the tests: containers created here must take theirs with them. */
+/** Docker's volumes and untagged images before the tests: nothing made here may stay. */
 let volumesBefore: string;
+let danglingBefore: string;
 const volumes = (): Promise<string> => execOk('docker', ['volume', 'ls', '-q']);
+const dangling = (): Promise<string> => execOk('docker', ['images', '-q', '--filter', 'dangling=true']);
 let original: { config: ImageConfig; payload: string };
 
 beforeAll(async () => {
@@ -116,6 +119,7 @@ beforeAll(async () => {
     log,
   );
   volumesBefore = await volumes();
+  danglingBefore = await dangling();
   await makeImage(REF);
   original = { config: await inspectConfig(REF), payload: await payloadSum(REF) };
   golden = mkdtempSync(join(tmpdir(), 'ka-cache-golden-'));
@@ -134,6 +138,7 @@ afterAll(async () => {
   await removeImage(REF);
   await removeImage(OTHER);
   expect(await volumes()).toBe(volumesBefore);
+  expect(await dangling()).toBe(danglingBefore);
 });
 
 afterEach(() => {
@@ -332,16 +337,16 @@ describe('image cache round trip', () => {
       '-c',
       'tar -c -T /dev/null | docker import -c "ONBUILD RUN true" - "$1" >/dev/null',
       'sh',
-      OTHER,
+      ONBUILD,
     ]);
-    const r = await saveImage(docker, OTHER, 'k-onbuild', { store, workDir: join(dir, 'w3') }, log);
+    const r = await saveImage(docker, ONBUILD, 'k-onbuild', { store, workDir: join(dir, 'w3') }, log);
     expect(r).toEqual({
       saved: false,
       reason: 'the image sets ONBUILD, which docker import cannot restore',
     });
     expect(readdirSync(storeDir)).toEqual(['k-r1-1']);
     expect(await execOk('docker', ['ps', '-aq', '--filter', 'name=kind-action-export-'])).toBe('');
-    await removeImage(OTHER);
+    await removeImage(ONBUILD);
   });
 
   test('the size guard skips the save and stores nothing', async () => {
