@@ -65,9 +65,9 @@ export async function restoreImage(
     }
     const file = join(opts.workDir, codec.file);
     const verdict = await verifyChecksum(file);
+    if (!verdict.ok) return await discard(opts.store, found, verdict.reason, log);
     const manifest = await readManifest(opts.workDir);
     const verify = clock.lap();
-    if (!verdict.ok) return await discard(opts.store, found, verdict.reason, log);
     if (!manifest.ok) return await discard(opts.store, found, manifest.reason, log);
     if (manifest.manifest.ref !== ref) {
       return await discard(opts.store, found, `the archive does not hold ${ref}`, log);
