@@ -8,7 +8,7 @@ import type { UpResult as UpJson } from '../../src/core/cluster/up.js';
 import { DockerClient } from '../../src/core/docker/client.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
-import { leftovers, NOTHING } from '../support/docker.js';
+import { leftovers, NOTHING, snapshot } from '../support/docker.js';
 import { execOk } from '../support/exec.js';
 import { kubectlOk, nodesReady } from '../support/kubectl.js';
 
@@ -41,13 +41,11 @@ describe('the node image restored from the cache', () => {
     );
     await execOk('docker', ['tag', image, REF]);
     const store = new LocalDirectoryStore(join(dir, 'store'));
-    const volumes = async (): Promise<string> => execOk('docker', ['volume', 'ls', '-q']);
-    const before = await volumes();
+    const before = await snapshot();
     const saved = await saveImage(docker, REF, 'rt-1', { store, workDir: join(dir, 'work') }, silentLogger);
     expect(saved.saved, JSON.stringify(saved)).toBe(true);
     // The container save exported from, and the volume the image's VOLUME gave it, are gone.
-    expect(await execOk('docker', ['ps', '-aq', '--filter', 'name=kind-action-export-'])).toBe('');
-    expect(await volumes()).toBe(before);
+    expect(await snapshot()).toEqual(before);
     await execOk('docker', ['rmi', REF]);
 
     const restored = await restoreImage(

@@ -22,6 +22,7 @@ import { LocalDirectoryStore } from '../../src/core/cache/local-store.js';
 import { MANIFEST_FILE } from '../../src/core/cache/manifest.js';
 import { DockerClient } from '../../src/core/docker/client.js';
 import type { Logger } from '../../src/core/logger.js';
+import { exportContainers, snapshot } from '../support/docker.js';
 import { execOk } from '../support/exec.js';
 
 /**
@@ -106,10 +107,9 @@ async function compressInto(codec: Codec, bytes: Buffer, file: string): Promise<
 }
 
 let golden: string;
-/** Docker's volumes and untagged images before the tests: nothing made here may stay. */
-let volumesBefore: string;
+/** Docker's containers, volumes, networks and untagged images before the tests: nothing made here may stay. */
+let before: Awaited<ReturnType<typeof snapshot>>;
 let danglingBefore: string;
-const volumes = (): Promise<string> => execOk('docker', ['volume', 'ls', '-q']);
 const dangling = (): Promise<string> => execOk('docker', ['images', '-q', '--filter', 'dangling=true']);
 let original: { config: ImageConfig; payload: string };
 
@@ -118,7 +118,7 @@ beforeAll(async () => {
     { kind: 'socket', socketPath: '/var/run/docker.sock', source: 'test' },
     log,
   );
-  volumesBefore = await volumes();
+  before = await snapshot();
   danglingBefore = await dangling();
   await makeImage(REF);
   original = { config: await inspectConfig(REF), payload: await payloadSum(REF) };
@@ -137,7 +137,7 @@ afterAll(async () => {
   rmSync(golden, { recursive: true, force: true });
   await removeImage(REF);
   await removeImage(OTHER);
-  expect(await volumes()).toBe(volumesBefore);
+  expect(await snapshot()).toEqual(before);
   expect(await dangling()).toBe(danglingBefore);
 });
 
@@ -205,7 +205,7 @@ describe('image cache round trip', () => {
     expect(warnings).toEqual([]);
     // The scratch directory is gone after the import, and so is the container save exported.
     expect(() => readdirSync(join(dir, 'work'))).toThrow();
-    expect(await execOk('docker', ['ps', '-aq', '--filter', 'name=kind-action-export-'])).toBe('');
+    expect(await exportContainers()).toEqual([]);
   });
 
   test('no entry is a plain miss, without a warning', async () => {
@@ -345,7 +345,7 @@ describe('image cache round trip', () => {
       reason: 'the image sets ONBUILD, which docker import cannot restore',
     });
     expect(readdirSync(storeDir)).toEqual(['k-r1-1']);
-    expect(await execOk('docker', ['ps', '-aq', '--filter', 'name=kind-action-export-'])).toBe('');
+    expect(await exportContainers()).toEqual([]);
     await removeImage(ONBUILD);
   });
 

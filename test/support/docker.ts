@@ -41,6 +41,12 @@ export async function snapshot(): Promise<{ containers: string[]; volumes: strin
   };
 }
 
+/** Containers the image cache's save creates to export from (it must remove them). */
+export async function exportContainers(): Promise<string[]> {
+  const found = await docker.listContainers({ all: true, filters: { name: ['kind-action-export-'] } });
+  return found.map((c) => c.Names[0] ?? c.Id);
+}
+
 export async function hostPort(containerId: string, nodePort: number): Promise<number> {
   const info = await docker.getContainer(containerId).inspect();
   const binding = info.NetworkSettings.Ports[`${nodePort}/tcp`]?.[0];
