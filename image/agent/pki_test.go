@@ -10,13 +10,19 @@ import (
 	"time"
 )
 
-func parseCert(t *testing.T, data []byte) *x509.Certificate {
+// pemBlock is the bytes of the one PEM block of type typ that data holds.
+func pemBlock(t *testing.T, data []byte, typ string) []byte {
 	t.Helper()
 	block, rest := pem.Decode(data)
-	if block == nil || block.Type != "CERTIFICATE" || len(rest) != 0 {
-		t.Fatalf("not one PEM certificate: %q", data)
+	if block == nil || block.Type != typ || len(rest) != 0 {
+		t.Fatalf("not one PEM %s: %q", typ, data)
 	}
-	cert, err := x509.ParseCertificate(block.Bytes)
+	return block.Bytes
+}
+
+func parseCert(t *testing.T, data []byte) *x509.Certificate {
+	t.Helper()
+	cert, err := x509.ParseCertificate(pemBlock(t, data, "CERTIFICATE"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,11 +31,7 @@ func parseCert(t *testing.T, data []byte) *x509.Certificate {
 
 func parseKey(t *testing.T, data []byte) *ecdsa.PrivateKey {
 	t.Helper()
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "EC PRIVATE KEY" {
-		t.Fatalf("not a PEM EC private key: %q", data)
-	}
-	key, err := x509.ParseECPrivateKey(block.Bytes)
+	key, err := x509.ParseECPrivateKey(pemBlock(t, data, "EC PRIVATE KEY"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,11 +131,7 @@ func TestServiceAccountKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, _ := pem.Decode(pubPEM)
-	if block == nil || block.Type != "PUBLIC KEY" {
-		t.Fatalf("not a PEM public key: %q", pubPEM)
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	pub, err := x509.ParsePKIXPublicKey(pemBlock(t, pubPEM, "PUBLIC KEY"))
 	if err != nil {
 		t.Fatal(err)
 	}
