@@ -9,7 +9,8 @@
  *      kubeadm: the same binaries brought up by the real `kubeadm init`, the way kind
  *               starts a node: control-plane images preloaded in containerd, a kubelet
  *               waiting for kubeadm's configuration, then a CNI and the node untainted
- *               (bench/kubeadm/, `kind-agent kubeadm`)
+ *               (bench/kubeadm/: `kind-agent kubeadm`, a mode only the benchmark's build of the
+ *               agent has)
  *  (c) floor: a second kube-apiserver started inside a running node on its warm etcd,
  *      until /readyz answers
  * 5 runs each (BENCH_RUNS), one machine, one run. Also idle memory and image size.

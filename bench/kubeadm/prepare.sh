@@ -32,7 +32,7 @@ trap cleanup EXIT
 
 docker image inspect "${BASE}" >/dev/null 2>&1 || { log "error: ${BASE} not found: build the node image first"; exit 1; }
 kubeadm_bin="$("${ROOT}/bench/kubeadm/build.sh" "${version}" | tail -n1)/kubeadm"
-"${ROOT}/image/agent/build.sh" "${work}/kind-agent" >&2
+"${ROOT}/bench/kubeadm/agent.sh" build "${work}/kind-agent" >&2
 mkdir -p "${work}/bin"
 kube_bin="$("${ROOT}/image/kube/build-source.sh" "${version}" | tail -n1)"
 cp "${kube_bin}/kube-node" "${kube_bin}/etcd" "${kube_bin}/coredns" "${work}/bin/"
@@ -93,7 +93,7 @@ docker save -o "${work}/archive/images.tar" "ka-kubeadm/kube:v${version}" "ka-ku
   "ka-kubeadm/coredns:v${version}" "ka-kubeadm/pause:v${version}"
 
 # Import into containerd inside a node container made from the base image
-# plus kubeadm and this tree's agent (which has the kubeadm mode), then keep
+# plus kubeadm and this tree's agent built with the kubeadm mode (agent.sh), then keep
 # its rootfs with the seeded store. Capability fallback: this machine refuses
 # --privileged.
 docker create --name "${prep}" \

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -108,7 +109,7 @@ func (n *node) kubernetesReady() error {
 	n.track.mu.Lock()
 	defer n.track.mu.Unlock()
 	if !n.track.kubernetes.OK {
-		return fmt.Errorf("%s", n.track.kubernetes.Reason)
+		return errors.New(n.track.kubernetes.Reason)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 )
 
@@ -34,21 +35,30 @@ func fresh(t, start time.Time) bool {
 	return !t.Before(start.Truncate(time.Second))
 }
 
+// nodeObject is what the node check reads of the Node.
+type nodeObject struct {
+	Spec struct {
+		Taints []struct {
+			Key    string `json:"key"`
+			Effect string `json:"effect"`
+		} `json:"taints"`
+	} `json:"spec"`
+	Status struct {
+		Conditions []condition `json:"conditions"`
+	} `json:"status"`
+}
+
 func checkNode(api *apiClient, start time.Time) error {
-	var node struct {
-		Spec struct {
-			Taints []struct {
-				Key    string `json:"key"`
-				Effect string `json:"effect"`
-			} `json:"taints"`
-		} `json:"spec"`
-		Status struct {
-			Conditions []condition `json:"conditions"`
-		} `json:"status"`
-	}
+	var node nodeObject
 	if err := api.get("/api/v1/nodes/"+nodeName, &node); err != nil {
 		return err
 	}
+	return nodeReady(node, start)
+}
+
+// nodeReady holds when the node takes pods (no NoSchedule or NoExecute
+// taint) and is Ready with a heartbeat from this start.
+func nodeReady(node nodeObject, start time.Time) error {
 	for _, t := range node.Spec.Taints {
 		if t.Effect == "NoSchedule" || t.Effect == "NoExecute" {
 			return fmt.Errorf("node has taint %s:%s", t.Key, t.Effect)
@@ -69,20 +79,29 @@ func checkNode(api *apiClient, start time.Time) error {
 	return fmt.Errorf("node has no Ready condition")
 }
 
+// podList is what the CoreDNS check reads of its pods.
+type podList struct {
+	Items []struct {
+		Metadata struct {
+			DeletionTimestamp *time.Time `json:"deletionTimestamp"`
+		} `json:"metadata"`
+		Status struct {
+			Conditions []condition `json:"conditions"`
+		} `json:"status"`
+	} `json:"items"`
+}
+
 func checkCoreDNS(api *apiClient, start time.Time) error {
-	var pods struct {
-		Items []struct {
-			Metadata struct {
-				DeletionTimestamp *time.Time `json:"deletionTimestamp"`
-			} `json:"metadata"`
-			Status struct {
-				Conditions []condition `json:"conditions"`
-			} `json:"status"`
-		} `json:"items"`
-	}
+	var pods podList
 	if err := api.get("/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns", &pods); err != nil {
 		return err
 	}
+	return corednsReady(pods, start)
+}
+
+// corednsReady holds when a CoreDNS pod that is not going away became Ready
+// since this start.
+func corednsReady(pods podList, start time.Time) error {
 	for _, p := range pods.Items {
 		if p.Metadata.DeletionTimestamp != nil {
 			continue // going away
@@ -115,10 +134,13 @@ func checkClusterDNS(_ *apiClient, _ time.Time) error {
 	if err != nil {
 		return err
 	}
-	for _, a := range addrs {
-		if a == kubernetesSvc {
-			return nil
-		}
+	return expectAddress(name, addrs, kubernetesSvc)
+}
+
+// expectAddress holds when a lookup of name answered want among addrs.
+func expectAddress(name string, addrs []string, want string) error {
+	if slices.Contains(addrs, want) {
+		return nil
 	}
-	return fmt.Errorf("%s resolved to %v, want %s", name, addrs, kubernetesSvc)
+	return fmt.Errorf("%s resolved to %v, want %s", name, addrs, want)
 }

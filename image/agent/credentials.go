@@ -36,43 +36,63 @@ type credentials struct {
 	adminConfig []byte
 }
 
+// credentialFile is one file of the node's credentials.
+type credentialFile struct {
+	path string
+	data []byte
+	mode os.FileMode
+}
+
 // generateCredentials creates a new cluster CA and every certificate, key and
 // kubeconfig signed by it, replacing any previous ones.
 func generateCredentials(extraSANs []string) (*credentials, error) {
-	ca, err := newCA("kubernetes")
+	host, _ := os.Hostname() // none: the other names still hold
+	addrs, _ := net.InterfaceAddrs()
+	creds, files, err := issueCredentials(apiServerSANs(host, addrs, extraSANs))
 	if err != nil {
 		return nil, err
 	}
-	if err := writeKeyPair(pkiDir, "ca", ca.pem); err != nil {
-		return nil, err
+	for _, f := range files {
+		if err := writeFile(f.path, f.data, f.mode); err != nil {
+			return nil, err
+		}
 	}
-	dnsNames, ips := apiServerSANs(extraSANs)
-	issued := map[string]certSpec{
-		"apiserver":                {commonName: "kube-apiserver", dnsNames: dnsNames, ips: ips, server: true},
-		"apiserver-kubelet-client": {commonName: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"}},
-		"admin":                    {commonName: "kubernetes-admin", orgs: []string{"system:masters"}},
+	return creds, nil
+}
+
+// issueCredentials makes the CA, the certificates and keys, the service
+// account key and the kubeconfigs, as the files the components read; the API
+// serving certificate holds dnsNames and ips.
+func issueCredentials(dnsNames []string, ips []net.IP) (*credentials, []credentialFile, error) {
+	ca, err := newCA("kubernetes")
+	if err != nil {
+		return nil, nil, err
+	}
+	files := keyPairFiles(pkiDir, "ca", ca.pem)
+	issued := []struct {
+		name string
+		spec certSpec
+	}{
+		{"apiserver", certSpec{commonName: "kube-apiserver", dnsNames: dnsNames, ips: ips, server: true}},
+		{"apiserver-kubelet-client", certSpec{commonName: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"}}},
+		{"admin", certSpec{commonName: "kubernetes-admin", orgs: []string{"system:masters"}}},
 	}
 	pairs := map[string]keyPair{}
-	for name, spec := range issued {
-		kp, err := ca.issue(spec)
+	for _, c := range issued {
+		kp, err := ca.issue(c.spec)
 		if err != nil {
-			return nil, err
+			return nil, nil, fmt.Errorf("%s certificate: %w", c.name, err)
 		}
-		if err := writeKeyPair(pkiDir, name, kp); err != nil {
-			return nil, err
-		}
-		pairs[name] = kp
+		files = append(files, keyPairFiles(pkiDir, c.name, kp)...)
+		pairs[c.name] = kp
 	}
 	saKey, saPub, err := serviceAccountKey()
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("service account key: %w", err)
 	}
-	if err := writeFile(filepath.Join(pkiDir, "sa.key"), saKey, 0o600); err != nil {
-		return nil, err
-	}
-	if err := writeFile(filepath.Join(pkiDir, "sa.pub"), saPub, 0o644); err != nil {
-		return nil, err
-	}
+	files = append(files,
+		credentialFile{filepath.Join(pkiDir, "sa.key"), saKey, 0o600},
+		credentialFile{filepath.Join(pkiDir, "sa.pub"), saPub, 0o644})
 	for _, id := range componentIdentities {
 		spec := certSpec{commonName: id.commonName}
 		if id.org != "" {
@@ -80,33 +100,29 @@ func generateCredentials(extraSANs []string) (*credentials, error) {
 		}
 		kp, err := ca.issue(spec)
 		if err != nil {
-			return nil, err
+			return nil, nil, fmt.Errorf("%s certificate: %w", id.commonName, err)
 		}
 		conf := kubeconfig(id.server, ca.pem.cert, kp, id.commonName)
-		if err := writeFile(filepath.Join(kubeDir, id.file), conf, 0o600); err != nil {
-			return nil, err
-		}
+		files = append(files, credentialFile{filepath.Join(kubeDir, id.file), conf, 0o600})
 	}
 	admin := kubeconfig(fixedAPI(), ca.pem.cert, pairs["admin"], "kubernetes-admin")
-	if err := writeFile(adminConfPath, admin, 0o600); err != nil {
-		return nil, err
-	}
-	return &credentials{ca: ca.pem.cert, admin: pairs["admin"], adminConfig: admin}, nil
+	files = append(files, credentialFile{adminConfPath, admin, 0o600})
+	return &credentials{ca: ca.pem.cert, admin: pairs["admin"], adminConfig: admin}, files, nil
 }
 
-// apiServerSANs lists the names the API serving certificate is valid for.
-func apiServerSANs(extra []string) ([]string, []net.IP) {
+// apiServerSANs lists the names the API serving certificate is valid for:
+// the fixed ones, the container's host name and addresses, and the extra
+// names (IP addresses among them go to the addresses).
+func apiServerSANs(hostname string, addrs []net.Addr, extra []string) ([]string, []net.IP) {
 	dnsNames := []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
 		"kubernetes.default.svc." + clusterDomain, nodeName}
 	ips := []net.IP{net.ParseIP(fixedIP), net.ParseIP("127.0.0.1"), net.ParseIP(kubernetesSvc)}
-	if host, err := os.Hostname(); err == nil {
-		dnsNames = append(dnsNames, host)
+	if hostname != "" {
+		dnsNames = append(dnsNames, hostname)
 	}
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if ipNet, ok := a.(*net.IPNet); ok && !ipNet.IP.IsLoopback() && !ipNet.IP.Equal(net.ParseIP(fixedIP)) {
-				ips = append(ips, ipNet.IP)
-			}
+	for _, a := range addrs {
+		if ipNet, ok := a.(*net.IPNet); ok && !ipNet.IP.IsLoopback() && !ipNet.IP.Equal(net.ParseIP(fixedIP)) {
+			ips = append(ips, ipNet.IP)
 		}
 	}
 	for _, name := range extra {

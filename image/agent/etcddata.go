@@ -39,13 +39,9 @@ func trimWAL(dataDir string) error {
 		return err
 	}
 	for _, path := range segments {
-		end, err := walEnd(path)
+		end, info, err := walFileEnd(path)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", path, err)
-		}
-		info, err := os.Stat(path)
-		if err != nil {
-			return err
 		}
 		if end == 0 || end >= info.Size() {
 			continue
@@ -58,17 +54,26 @@ func trimWAL(dataDir string) error {
 	return nil
 }
 
+func walFileEnd(path string) (int64, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return 0, nil, err
+	}
+	end, err := walEnd(f)
+	return end, info, err
+}
+
 // walEnd returns the offset just after the last record of a WAL segment, or
 // 0 when anything but zeros follows it (then the segment is left alone).
 // A record is a little-endian 64-bit frame word (data length in the low 56
 // bits; when the top bit is set, bits 56-58 count the padding bytes), then
 // the data and its padding. A zero frame word marks the preallocated tail.
-func walEnd(path string) (int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
+func walEnd(f io.ReaderAt) (int64, error) {
 	word := make([]byte, 8)
 	var off int64
 	for {
@@ -94,7 +99,7 @@ func walEnd(path string) (int64, error) {
 	return off, nil
 }
 
-func zerosFrom(f *os.File, off int64) bool {
+func zerosFrom(f io.ReaderAt, off int64) bool {
 	buf := make([]byte, 1<<20)
 	for {
 		n, err := f.ReadAt(buf, off)

@@ -111,7 +111,7 @@ func waitFor(what string, timeout time.Duration, check func() error) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %s: %v", what, timeout, err)
+			return fmt.Errorf("%s not ready after %s: %w", what, timeout, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"os"
@@ -26,7 +27,7 @@ func prepareHost() (hostInfo, error) {
 		log.Printf("warning: making / rshared: %v", err)
 	}
 	if out, err := exec.Command("ip", "addr", "replace", fixedIP+"/32", "dev", "lo").CombinedOutput(); err != nil {
-		return hostInfo{}, fmt.Errorf("adding %s to lo: %v: %s", fixedIP, err, out)
+		return hostInfo{}, fmt.Errorf("adding %s to lo: %w: %s", fixedIP, err, strings.TrimSpace(string(out)))
 	}
 	for path, value := range map[string]string{
 		"/proc/sys/net/ipv4/ip_forward":                 "1",
@@ -55,9 +56,18 @@ func writeKubeletResolvConf() error {
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
+	return writeFile(kubeletResolvConf, []byte(podResolvConf(string(data), defaultGateway)), 0o644)
+}
+
+// podResolvConf is the container's resolv.conf without loopback nameservers;
+// when none is left, the default gateway (asked only then) is the nameserver.
+func podResolvConf(container string, gateway func() string) string {
 	var kept []string
 	servers := 0
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(strings.TrimRight(container, "\n"), "\n") {
+		if line == "" && len(kept) == 0 {
+			continue // an empty file has no lines
+		}
 		fields := strings.Fields(line)
 		if len(fields) >= 2 && fields[0] == "nameserver" {
 			if ip := net.ParseIP(fields[1]); ip == nil || ip.IsLoopback() {
@@ -68,11 +78,11 @@ func writeKubeletResolvConf() error {
 		kept = append(kept, line)
 	}
 	if servers == 0 {
-		if gw := defaultGateway(); gw != "" {
+		if gw := gateway(); gw != "" {
 			kept = append(kept, "nameserver "+gw)
 		}
 	}
-	return writeFile(kubeletResolvConf, []byte(strings.Join(kept, "\n")+"\n"), 0o644)
+	return strings.Join(kept, "\n") + "\n"
 }
 
 // writeMachineID gives every node its own /etc/machine-id (the kubelet's
@@ -92,7 +102,14 @@ func defaultGateway() string {
 		return ""
 	}
 	defer f.Close()
-	scanner := bufio.NewScanner(f)
+	return parseDefaultGateway(f)
+}
+
+// parseDefaultGateway finds the default route's gateway in the kernel's
+// route table (/proc/net/route: hexadecimal, in the host's byte order, which
+// is little-endian on every architecture the node is built for).
+func parseDefaultGateway(table io.Reader) string {
+	scanner := bufio.NewScanner(table)
 	for scanner.Scan() {
 		fields := strings.Fields(scanner.Text())
 		if len(fields) > 2 && fields[1] == "00000000" && fields[2] != "00000000" {

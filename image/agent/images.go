@@ -35,9 +35,13 @@ var corednsVersionPattern = regexp.MustCompile(`CoreDNS-([0-9]+\.[0-9]+\.[0-9]+)
 
 func corednsVersion() (string, error) {
 	if _, err := os.Stat(bakeCoreDNS); err != nil {
-		return "", fmt.Errorf("the CoreDNS binary was not copied to %s: %v", bakeCoreDNS, err)
+		return "", fmt.Errorf("the CoreDNS binary was not copied to %s: %w", bakeCoreDNS, err)
 	}
-	out := output(bakeCoreDNS, "-version")
+	return parseCorednsVersion(output(bakeCoreDNS, "-version"))
+}
+
+// parseCorednsVersion reads X.Y.Z from `coredns -version`'s output.
+func parseCorednsVersion(out string) (string, error) {
 	m := corednsVersionPattern.FindStringSubmatch(out)
 	if m == nil {
 		return "", fmt.Errorf("cannot read the CoreDNS version from %q", strings.TrimSpace(out))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"sync"
 )
@@ -10,6 +11,7 @@ var stdoutMu sync.Mutex
 
 // prefixWriter writes whole lines to stdout, each prefixed with "[name] ".
 type prefixWriter struct {
+	out    io.Writer // nil: os.Stdout
 	prefix []byte
 	drop   []string
 	mu     sync.Mutex
@@ -54,9 +56,13 @@ func (w *prefixWriter) emit(line []byte) {
 			return
 		}
 	}
+	out := w.out
+	if out == nil {
+		out = os.Stdout
+	}
 	stdoutMu.Lock()
 	defer stdoutMu.Unlock()
-	os.Stdout.Write(append(append([]byte{}, w.prefix...), line...))
+	_, _ = out.Write(append(append([]byte{}, w.prefix...), line...))
 }
 
 func baseEnv() []string {

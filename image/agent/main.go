@@ -7,28 +7,44 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"slices"
+	"strings"
 )
+
+// modes maps a subcommand to what runs it. A build for a benchmark adds its
+// own from another file (bench/kubeadm/agent/); the product has these two.
+var modes = map[string]func(args []string) error{
+	"run":       func([]string) error { return run() },
+	"bootstrap": func([]string) error { return bootstrap() },
+}
 
 func main() {
 	log.SetFlags(0)
 	log.SetOutput(newPrefixWriter("agent")) // ordered with the components' lines
-	mode := "run"
-	if len(os.Args) > 1 {
-		mode = os.Args[1]
-	}
-	var err error
-	switch mode {
-	case "run":
-		err = run()
-	case "bootstrap":
-		err = bootstrap()
-	case "kubeadm":
-		err = kubeadmMode(os.Args[2:])
-	default:
-		err = fmt.Errorf("unknown subcommand %q (want bootstrap or none)", mode)
-	}
-	if err != nil {
+	if err := dispatch(os.Args[1:]); err != nil {
 		log.Printf("error: %v", err)
 		os.Exit(1)
 	}
+}
+
+// dispatch runs the mode args name, "run" when there is none.
+func dispatch(args []string) error {
+	name := "run"
+	if len(args) > 0 {
+		name, args = args[0], args[1:]
+	}
+	mode, ok := modes[name]
+	if !ok {
+		return fmt.Errorf("unknown subcommand %q (want one of: %s)", name, strings.Join(modeNames(), ", "))
+	}
+	return mode(args)
+}
+
+func modeNames() []string {
+	names := make([]string, 0, len(modes))
+	for name := range modes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log"
 	"net"
 	"os"
@@ -15,15 +16,26 @@ const defaultMTU = 1500
 // KIND_MTU when set, else the smallest MTU of the container's non-loopback
 // interfaces (the network it was attached to, e.g. a CI runner's overlay).
 func networkMTU() int {
-	if v := strings.TrimSpace(os.Getenv("KIND_MTU")); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 576 && n <= 65535 {
-			return n
-		}
-		log.Printf("warning: KIND_MTU=%q is not a number from 576 to 65535; detecting the MTU", v)
-	}
 	ifaces, err := net.Interfaces()
 	if err != nil {
-		return defaultMTU
+		log.Printf("warning: listing the network interfaces: %v", err)
+	}
+	mtu, err := chooseMTU(os.Getenv("KIND_MTU"), ifaces)
+	if err != nil {
+		log.Printf("warning: %v; detecting the MTU", err)
+	}
+	return mtu
+}
+
+// chooseMTU is networkMTU's choice from KIND_MTU's value and the interfaces.
+// A KIND_MTU that is set but unusable is reported, and the interfaces decide.
+func chooseMTU(setting string, ifaces []net.Interface) (int, error) {
+	var invalid error
+	if v := strings.TrimSpace(setting); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 576 && n <= 65535 {
+			return n, nil
+		}
+		invalid = fmt.Errorf("KIND_MTU=%q is not a number from 576 to 65535", v)
 	}
 	mtu := 0
 	for _, i := range ifaces {
@@ -35,9 +47,9 @@ func networkMTU() int {
 		}
 	}
 	if mtu == 0 {
-		return defaultMTU
+		return defaultMTU, invalid
 	}
-	return mtu
+	return mtu, invalid
 }
 
 // isNodeBridge skips the interfaces the node itself creates (CNI and Docker bridges, veths).

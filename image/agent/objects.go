@@ -43,40 +43,60 @@ var resourceNames = map[string]string{
 	"ClusterRoleBinding": "clusterrolebindings",
 }
 
+// manifestObject is one rendered object and the collection it is POSTed to.
+type manifestObject struct {
+	collection string
+	body       json.RawMessage
+}
+
 // applyManifests creates every object of the embedded manifests.
 func applyManifests(api *apiClient, values manifestValues) error {
-	files, err := manifests.ReadDir("manifests")
+	objects, err := renderManifests(values)
 	if err != nil {
 		return err
 	}
+	for _, obj := range objects {
+		if err := api.create(obj.collection, obj.body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renderManifests fills the embedded manifests' placeholders; each file is a
+// JSON array of objects.
+func renderManifests(values manifestValues) ([]manifestObject, error) {
+	files, err := manifests.ReadDir("manifests")
+	if err != nil {
+		return nil, err
+	}
+	var out []manifestObject
 	for _, f := range files {
 		raw, err := manifests.ReadFile("manifests/" + f.Name())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var rendered bytes.Buffer
 		tmpl, err := template.New(f.Name()).Option("missingkey=error").Parse(string(raw))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := tmpl.Execute(&rendered, values); err != nil {
-			return err
+			return nil, err
 		}
 		var objects []json.RawMessage
 		if err := json.Unmarshal(rendered.Bytes(), &objects); err != nil {
-			return fmt.Errorf("%s: %w", f.Name(), err)
+			return nil, fmt.Errorf("%s: %w", f.Name(), err)
 		}
 		for _, obj := range objects {
 			path, err := collectionPath(obj)
 			if err != nil {
-				return fmt.Errorf("%s: %w", f.Name(), err)
+				return nil, fmt.Errorf("%s: %w", f.Name(), err)
 			}
-			if err := api.create(path, obj); err != nil {
-				return err
-			}
+			out = append(out, manifestObject{collection: path, body: obj})
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // collectionPath maps an object to the REST collection it is POSTed to.

@@ -123,11 +123,13 @@ func serviceAccountKey() (keyPEM, pubPEM []byte, err error) {
 	return keyPEM, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), nil
 }
 
-func writeKeyPair(dir, name string, kp keyPair) error {
-	if err := writeFile(filepath.Join(dir, name+".crt"), kp.cert, 0o644); err != nil {
-		return err
+// keyPairFiles are a key pair's files: the certificate readable by all, the
+// key by its owner only.
+func keyPairFiles(dir, name string, kp keyPair) []credentialFile {
+	return []credentialFile{
+		{filepath.Join(dir, name+".crt"), kp.cert, 0o644},
+		{filepath.Join(dir, name+".key"), kp.key, 0o600},
 	}
-	return writeFile(filepath.Join(dir, name+".key"), kp.key, 0o600)
 }
 
 func writeFile(path string, data []byte, mode os.FileMode) error {

@@ -54,7 +54,7 @@ func (l registryLogin) login() error {
 	cmd.Stdin = strings.NewReader(l.password)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		// docker's answer names the registry and the reason, never the password
-		return fmt.Errorf("docker login %s as %s: %v: %s", l.server, l.user, err, firstLine(out))
+		return fmt.Errorf("docker login %s as %s: %w: %s", l.server, l.user, err, firstLine(out))
 	}
 	return nil
 }

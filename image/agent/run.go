@@ -15,7 +15,7 @@ func run() error {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	if _, err := os.Stat(filepath.Join(etcdDataDir, "member")); err != nil {
-		return fmt.Errorf("this image is not baked (no %s/member): run `kind-agent bootstrap` first", etcdDataDir)
+		return fmt.Errorf("this image is not baked (%w): run `kind-agent bootstrap` first", err)
 	}
 	n := newNode()
 	if err := n.prepare(splitList(os.Getenv("KIND_EXTRA_SANS"), ",")); err != nil {

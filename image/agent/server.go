@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -56,17 +55,7 @@ func (t *tracker) credentialHandler(contentType string, pick func(*credentials) 
 }
 
 func (t *tracker) statusHandler(w http.ResponseWriter, _ *http.Request) {
-	t.mu.Lock()
-	body, err := json.MarshalIndent(map[string]any{
-		"startedAt":        t.start.UTC().Format(time.RFC3339Nano),
-		"uptimeSeconds":    time.Since(t.start).Seconds(),
-		"docker":           t.docker,
-		"kubernetes":       t.kubernetes,
-		"checks":           t.checks,
-		"components":       t.components,
-		"credentialsReady": t.creds != nil,
-	}, "", "  ")
-	t.mu.Unlock()
+	body, err := json.MarshalIndent(t.status(), "", "  ")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -81,5 +70,5 @@ func prefixErr(name string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return errors.New(name + ": " + err.Error())
+	return fmt.Errorf("%s: %w", name, err)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"sync"
 	"time"
 )
@@ -13,16 +14,28 @@ type probe struct {
 }
 
 type componentStatus struct {
-	State    string `json:"state"`
+	State    string `json:"state"` // starting, running, restarting or stopped
 	Restarts int    `json:"restarts"`
 	probe
+}
+
+// statusReport is the body of /status (its schema: status.schema.json).
+type statusReport struct {
+	StartedAt        string                     `json:"startedAt"`
+	UptimeSeconds    float64                    `json:"uptimeSeconds"`
+	Docker           probe                      `json:"docker"`
+	Kubernetes       probe                      `json:"kubernetes"`
+	Checks           map[string]probe           `json:"checks"`
+	Components       map[string]componentStatus `json:"components"`
+	CredentialsReady bool                       `json:"credentialsReady"`
 }
 
 // tracker re-evaluates every condition continuously; nothing is latched
 // except the first time each one held.
 type tracker struct {
-	start time.Time
-	sup   *supervisor
+	start      time.Time
+	sup        *supervisor
+	kubeChecks []kubeCheck // in order: each depends on the ones before it
 
 	mu         sync.Mutex
 	creds      *credentials
@@ -34,7 +47,8 @@ type tracker struct {
 }
 
 func newTracker(start time.Time, sup *supervisor) *tracker {
-	return &tracker{start: start, sup: sup, checks: map[string]probe{}, components: map[string]componentStatus{},
+	return &tracker{start: start, sup: sup, kubeChecks: kubeChecks,
+		checks: map[string]probe{}, components: map[string]componentStatus{},
 		docker:     probe{Reason: "docker: not checked yet"},
 		kubernetes: probe{Reason: "kubernetes: not checked yet"}}
 }
@@ -43,6 +57,21 @@ func (t *tracker) setCredentials(c *credentials, api *apiClient) {
 	t.mu.Lock()
 	t.creds, t.api = c, api
 	t.mu.Unlock()
+}
+
+// status is what /status reports now.
+func (t *tracker) status() statusReport {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return statusReport{
+		StartedAt:        t.start.UTC().Format(time.RFC3339Nano),
+		UptimeSeconds:    time.Since(t.start).Seconds(),
+		Docker:           t.docker,
+		Kubernetes:       t.kubernetes,
+		Checks:           maps.Clone(t.checks),
+		Components:       maps.Clone(t.components),
+		CredentialsReady: t.creds != nil,
+	}
 }
 
 // update folds a new result into a probe, keeping the first ready time.
@@ -57,12 +86,13 @@ func (t *tracker) update(old probe, err error) probe {
 	return p
 }
 
-// loop re-checks Docker, Kubernetes and the components independently, so a
+// loop re-checks Docker, Kubernetes and each component independently, so a
 // slow check never delays another: often until ready, then once a second.
+// A component gets its own loop when the supervisor starts it.
 func (t *tracker) loop() {
 	go repeat(t.refreshDocker)
 	go repeat(t.refreshKubernetes)
-	go repeat(t.watchComponents)
+	t.sup.subscribe(t.watch)
 }
 
 func repeat(check func() (ok bool)) {
@@ -93,7 +123,7 @@ func (t *tracker) refreshKubernetes() bool {
 	if api == nil {
 		failed = errorf("credentials: not generated yet")
 	}
-	for _, c := range kubeChecks {
+	for _, c := range t.kubeChecks {
 		err := failed
 		if failed == nil {
 			err = prefixErr(c.name, c.run(api, t.start))
@@ -109,24 +139,17 @@ func (t *tracker) refreshKubernetes() bool {
 	return t.kubernetes.OK
 }
 
-// watchComponents gives every component its own probe loop as soon as the
-// supervisor starts it.
-func (t *tracker) watchComponents() bool {
-	t.sup.mu.Lock()
-	procs := append([]*process(nil), t.sup.procs...)
-	t.sup.mu.Unlock()
-	for _, p := range procs {
-		t.mu.Lock()
-		_, seen := t.components[p.name]
-		if !seen {
-			t.components[p.name] = componentStatus{State: "starting", probe: probe{Reason: "not checked yet"}}
-		}
+// watch reports a component from the moment the supervisor starts it, and
+// keeps re-checking it.
+func (t *tracker) watch(p *process) {
+	t.mu.Lock()
+	if _, seen := t.components[p.name]; seen { // a name started twice keeps its first loop
 		t.mu.Unlock()
-		if !seen {
-			go repeat(func() bool { return t.refreshComponent(p) })
-		}
+		return
 	}
-	return false
+	t.components[p.name] = componentStatus{State: "starting", probe: probe{Reason: "not checked yet"}}
+	t.mu.Unlock()
+	go repeat(func() bool { return t.refreshComponent(p) })
 }
 
 func (t *tracker) refreshComponent(p *process) bool {

@@ -147,7 +147,7 @@ func command(name string, args ...string) error {
 	cmd.Env = baseEnv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, firstLine(out))
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, firstLine(out))
 	}
 	return nil
 }

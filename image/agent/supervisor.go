@@ -3,6 +3,7 @@ package main
 import (
 	"log"
 	"os/exec"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -34,6 +35,7 @@ type process struct {
 type supervisor struct {
 	mu       sync.Mutex
 	procs    []*process
+	watchers []func(*process)
 	stopping bool
 }
 
@@ -41,9 +43,25 @@ func (s *supervisor) start(c component) *process {
 	p := &process{component: c, state: "starting"}
 	s.mu.Lock()
 	s.procs = append(s.procs, p)
+	watchers := slices.Clone(s.watchers)
 	s.mu.Unlock()
+	for _, w := range watchers {
+		w(p)
+	}
 	go s.keepRunning(p)
 	return p
+}
+
+// subscribe calls watch once for every process, the ones already started
+// included, as the supervisor starts it.
+func (s *supervisor) subscribe(watch func(*process)) {
+	s.mu.Lock()
+	started := slices.Clone(s.procs)
+	s.watchers = append(s.watchers, watch)
+	s.mu.Unlock()
+	for _, p := range started {
+		watch(p)
+	}
 }
 
 // halt stops one component for good while the others keep running.

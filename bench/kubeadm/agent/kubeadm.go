@@ -1,5 +1,9 @@
 package main
 
+// This file is not part of the product's kind-agent: bench/kubeadm/build-agent.sh
+// builds the agent with it added to the package (go build -overlay), for the
+// benchmark's image only.
+//
 // "kind-agent kubeadm" brings a cluster up the way kind brings up a node: the
 // control-plane images are already in containerd, a kubelet waits for the
 // configuration kubeadm writes, `kubeadm init` does every step at run time,
@@ -26,6 +30,8 @@ import (
 	"syscall"
 	"time"
 )
+
+func init() { modes["kubeadm"] = kubeadmMode }
 
 const (
 	kubeadmConfigPath = "/kind/kubeadm.conf"
@@ -55,7 +61,7 @@ func kubeadmRun() error {
 	if err := writeFile(containerdConfigPath, []byte(containerdConfig()), 0o644); err != nil {
 		return err
 	}
-	if err := writeFile(kubeadmConfigPath, []byte(kubeadmConfig(n.host)), 0o644); err != nil {
+	if err := writeFile(kubeadmConfigPath, []byte(kubeadmConfig(n.host, kubeadmVersion())), 0o644); err != nil {
 		return err
 	}
 	go func() {
@@ -116,10 +122,10 @@ KUBELET_KUBEADM_ARGS=
 exec kubelet --bootstrap-kubeconfig=%[3]s/bootstrap-kubelet.conf --kubeconfig=%[3]s/kubelet.conf --config=%[1]s $KUBELET_KUBEADM_ARGS
 `, kubeletConfigPath, kubeadmFlagsPath, kubeDir)
 
-// kubeadmConfig is kind's kubeadm configuration for one control-plane node,
-// with the node's fixed address and port, and the same kubelet and
-// kube-proxy settings the baked node uses.
-func kubeadmConfig(h hostInfo) string {
+// kubeadmConfig is kind's kubeadm configuration for one control-plane node
+// of Kubernetes version, with the node's fixed address and port, and the
+// same kubelet and kube-proxy settings the baked node uses.
+func kubeadmConfig(h hostInfo, version string) string {
 	return fmt.Sprintf(`apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 clusterName: kind
@@ -145,7 +151,7 @@ nodeRegistration:
     value: %[2]s
 ---
 %[9]s---
-%[10]s`, kubeadmVersion(), fixedIP, apiPort, podCIDR, serviceCIDR, clusterDomain, nodeName,
+%[10]s`, version, fixedIP, apiPort, podCIDR, serviceCIDR, clusterDomain, nodeName,
 		// kube-proxy: the node's settings without the kubeconfig path and host
 		// name, which kubeadm's DaemonSet supplies
 		containerdSock, kubeletConfig(h.kubeletCgroupRoot), kubeProxyTuning)
@@ -171,17 +177,27 @@ func kubeadmCredentials() (*credentials, error) {
 	if err != nil {
 		return nil, err
 	}
+	creds, err := parseKubeadmCredentials(conf)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", adminConfPath, err)
+	}
+	return creds, nil
+}
+
+// parseKubeadmCredentials takes the CA and the client's key pair from an
+// admin kubeconfig with inline data.
+func parseKubeadmCredentials(conf []byte) (*credentials, error) {
 	fields := map[string][]byte{}
 	for _, m := range kubeconfigField.FindAllStringSubmatch(string(conf), -1) {
 		data, err := base64.StdEncoding.DecodeString(m[2])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", adminConfPath, m[1], err)
+			return nil, fmt.Errorf("%s: %w", m[1], err)
 		}
 		fields[m[1]] = data
 	}
 	for _, name := range []string{"certificate-authority-data", "client-certificate-data", "client-key-data"} {
 		if len(fields[name]) == 0 {
-			return nil, fmt.Errorf("%s has no %s", adminConfPath, name)
+			return nil, fmt.Errorf("no %s", name)
 		}
 	}
 	return &credentials{
