@@ -22,7 +22,8 @@ func prepareCgroups() (hostInfo, error) {
 	if err != nil {
 		return hostInfo{}, err
 	}
-	info := hostInfo{kubeletCgroupRoot: join(own, "kubelet"), dockerCgroupParent: join(own, "docker")}
+	info := hostInfo{kubeletCgroupRoot: join(own, "kubelet"), dockerCgroupParent: join(own, "docker"), cgroupV1: true}
+	log.Printf("warning: this host runs cgroup v1, which Kubernetes deprecated (kubelets from 1.35 on need failCgroupV1: false, set here); move to a cgroup v2 host")
 	entries, err := os.ReadDir(cgroupFS)
 	if err != nil {
 		return hostInfo{}, err

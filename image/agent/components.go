@@ -10,12 +10,12 @@ func pki(name string) string  { return filepath.Join(pkiDir, name) }
 func conf(name string) string { return filepath.Join(kubeDir, name) }
 
 func containerdComponent() component {
-	return component{name: "containerd", path: "/usr/bin/containerd",
+	return component{name: "containerd", path: filepath.Join(runtimeBinDir, "containerd"),
 		args: []string{"--config", containerdConfigPath}, health: containerdHealth}
 }
 
 func dockerdComponent(h hostInfo) component {
-	return component{name: "dockerd", path: "/usr/sbin/dockerd", args: []string{
+	return component{name: "dockerd", path: filepath.Join(runtimeBinDir, "dockerd"), args: []string{
 		"--containerd", containerdSock,
 		"--containerd-namespace", "k8s.io",
 		"--containerd-plugins-namespace", "k8s.io-plugins",

@@ -21,7 +21,7 @@ func writeConfigs(h hostInfo) error {
 		containerdConfigPath: containerdConfig(),
 		dockerConfigPath:     dockerConfig(h.mtu),
 		cniConfigPath:        cniConfig(h.mtu),
-		kubeletConfigPath:    kubeletConfig(h.kubeletCgroupRoot),
+		kubeletConfigPath:    kubeletConfig(h.kubeletCgroupRoot, h.cgroupV1),
 		kubeProxyConfigPath:  kubeProxyConfig(),
 	}
 	for path, content := range files {
@@ -33,28 +33,37 @@ func writeConfigs(h hostInfo) error {
 }
 
 // containerdConfig keeps containerd's root on the /var/lib/docker volume:
-// its overlayfs snapshotter cannot work on the container's overlay rootfs.
+// its overlayfs snapshotter cannot work on the container's own overlay
+// rootfs. Version 3 is containerd 2's format: the CRI plugin is split into an
+// images and a runtime part. The runc runtime uses cgroupfs, which the
+// kubelet learns through the CRI's RuntimeConfig call.
 func containerdConfig() string {
-	return fmt.Sprintf(`version = 2
+	return fmt.Sprintf(`version = 3
 root = %q
 state = "/run/containerd"
 
 [grpc]
   address = %q
 
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = %q
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = %q
+
+[plugins.'io.containerd.cri.v1.runtime']
   disable_apparmor = true
   restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/opt/cni/bin"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+        BinaryName = %q
+        SystemdCgroup = false
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["/opt/cni/bin"]
     conf_dir = %q
-`, containerdDir, containerdSock, pauseImage, filepath.Dir(cniConfigPath))
+`, containerdDir, containerdSock, pauseImage(), filepath.Join(runtimeBinDir, "runc"), filepath.Dir(cniConfigPath))
 }
 
 // dockerConfig turns on the containerd image store; the command line points
@@ -96,11 +105,17 @@ func cniConfig(mtu int) string {
 `, mtu, nodePodCIDR)
 }
 
-func kubeletConfig(cgroupRoot string) string {
+// kubeletConfig is the kubelet's configuration. On a cgroup v1 host it sets
+// failCgroupV1: false, without which kubelets from 1.35 on refuse to start;
+// on cgroup v2 that setting is left at its default.
+func kubeletConfig(cgroupRoot string, cgroupV1 bool) string {
+	v1 := ""
+	if cgroupV1 {
+		v1 = "failCgroupV1: false\n"
+	}
 	return fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-failCgroupV1: false
-cgroupDriver: cgroupfs
+%scgroupDriver: cgroupfs
 cgroupRoot: %q
 containerRuntimeEndpoint: unix://%s
 authentication:
@@ -127,7 +142,7 @@ evictionHard:
   imagefs.available: "0%%"
   nodefs.available: "0%%"
   nodefs.inodesFree: "0%%"
-`, cgroupRoot, containerdSock, pkiDir, dnsServiceIP, clusterDomain, kubeletResolvConf)
+`, v1, cgroupRoot, containerdSock, pkiDir, dnsServiceIP, clusterDomain, kubeletResolvConf)
 }
 
 // kubeProxyTuning is the part of every kube-proxy configuration of the node:

@@ -54,7 +54,7 @@ func TestContainerdConfig(t *testing.T) {
 	}
 	all := leaves("", doc, map[string]any{})
 	for what, want := range map[string]string{
-		"the sandbox image":         pauseImage,
+		"the sandbox image":         pauseImage(),
 		"the CNI configuration":     filepath.Dir(cniConfigPath),
 		"the CNI plugins":           "/opt/cni/bin",
 		"the overlayfs snapshotter": "overlayfs",
@@ -121,7 +121,11 @@ func TestCNIConfig(t *testing.T) {
 }
 
 func TestKubeletConfig(t *testing.T) {
-	for _, root := range []string{"/docker/3f2c/kubelet", "/kubelet"} {
+	for _, tc := range []struct {
+		root string
+		v1   bool
+	}{{"/docker/3f2c/kubelet", true}, {"/kubelet", false}, {"/kubepods/node/kubelet", true}} {
+		root := tc.root
 		var doc struct {
 			APIVersion               string            `yaml:"apiVersion"`
 			Kind                     string            `yaml:"kind"`
@@ -138,8 +142,9 @@ func TestKubeletConfig(t *testing.T) {
 				} `yaml:"x509"`
 			} `yaml:"authentication"`
 		}
-		if err := yaml.Unmarshal([]byte(kubeletConfig(root)), &doc); err != nil {
-			t.Fatalf("not YAML: %v\n%s", err, kubeletConfig(root))
+		text := kubeletConfig(root, tc.v1)
+		if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+			t.Fatalf("not YAML: %v\n%s", err, text)
 		}
 		if doc.APIVersion != "kubelet.config.k8s.io/v1beta1" || doc.Kind != "KubeletConfiguration" {
 			t.Errorf("%s/%s", doc.APIVersion, doc.Kind)
@@ -147,8 +152,11 @@ func TestKubeletConfig(t *testing.T) {
 		if doc.CgroupRoot != root {
 			t.Errorf("cgroupRoot %q, want %q", doc.CgroupRoot, root)
 		}
-		if doc.FailCgroupV1 == nil || *doc.FailCgroupV1 {
-			t.Error("failCgroupV1 is not false: the kubelet would refuse cgroup v1 hosts")
+		switch {
+		case tc.v1 && (doc.FailCgroupV1 == nil || *doc.FailCgroupV1):
+			t.Error("cgroup v1 host: failCgroupV1 is not false, the kubelet would refuse to start")
+		case !tc.v1 && doc.FailCgroupV1 != nil:
+			t.Errorf("cgroup v2 host: failCgroupV1 is set (%v); it belongs to v1 hosts only", *doc.FailCgroupV1)
 		}
 		if doc.ContainerRuntimeEndpoint != "unix://"+containerdSock || !slices.Equal(doc.ClusterDNS, []string{dnsServiceIP}) ||
 			doc.ClusterDomain != clusterDomain || doc.ResolvConf != kubeletResolvConf || doc.Authentication.X509.ClientCAFile != pki("ca.crt") {

@@ -18,6 +18,7 @@ import (
 type hostInfo struct {
 	kubeletCgroupRoot  string
 	dockerCgroupParent string
+	cgroupV1           bool // the host mounts cgroup v1 hierarchies
 	mtu                int
 }
 

@@ -20,7 +20,7 @@ func buildSystemImages() (string, error) {
 		return "", err
 	}
 	corednsImage := corednsImageNS + ":v" + version
-	for ref, binary := range map[string]string{pauseImage: bin("pause"), corednsImage: bakeCoreDNS} {
+	for ref, binary := range map[string]string{pauseImage(): bin("pause"), corednsImage: bakeCoreDNS} {
 		if err := buildScratchImage(ref, binary); err != nil {
 			return "", err
 		}

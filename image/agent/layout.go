@@ -16,14 +16,21 @@ const (
 	podCIDR        = "10.244.0.0/16"
 	nodePodCIDR    = "10.244.0.0/24"
 	clusterDomain  = "cluster.local"
-	pauseImage     = "registry.k8s.io/pause:3.10.1"
 	corednsImageNS = "registry.k8s.io/coredns/coredns"
 	etcdURL        = "http://127.0.0.1:2379"
 )
 
+// pauseVersion is the pause image's tag, set at build time from the version
+// table (versions.json) with -ldflags "-X main.pauseVersion=...".
+var pauseVersion = "unset"
+
+// pauseImage is the sandbox image containerd runs for every pod.
+func pauseImage() string { return "registry.k8s.io/pause:" + pauseVersion }
+
 // Paths inside the node.
 const (
 	binDir         = "/kind/bin"
+	runtimeBinDir  = "/usr/local/bin" // containerd, runc, dockerd: built from Go modules
 	hookDir        = "/kind/hooks"
 	storeSeedDir   = "/kind/store-seed"
 	pkiDir         = "/etc/kubernetes/pki"
