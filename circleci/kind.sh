@@ -13,7 +13,7 @@
 #
 # Settings (environment):
 #   KIND_NAME          cluster name (default kind)
-#   KIND_K8S_VERSION   Kubernetes version, 1.35 or 1.35.4 (default 1.35)
+#   KIND_K8S_VERSION   Kubernetes version, 1.37 or 1.37.2 (default 1.37)
 #   KIND_IMAGE         node image (default: the local bake kind-action/node:vX.Y.Z, else the
 #                      published ghcr.io/kind-action/node:vX.Y.Z)
 #   KIND_TIMEOUT       readiness deadline: 180, 180s, 3m (default 180s)
@@ -53,12 +53,15 @@ seconds() {
 }
 
 k8s_version() {
-  local v="${KIND_K8S_VERSION:-1.35}"
+  local v="${KIND_K8S_VERSION:-1.37}"
   v="${v#v}"
   case "$v" in
+    # versions: begin (generated from versions.json by npm run sync-versions)
+    1.37 | 1.37.2) echo 1.37.2 ;;
+    1.36 | 1.36.3) echo 1.36.3 ;;
     1.35 | 1.35.4) echo 1.35.4 ;;
-    1.34 | 1.34.4) echo 1.34.4 ;;
-    *) die "KIND_K8S_VERSION=\"$KIND_K8S_VERSION\" is not supported (1.35, 1.35.4, 1.34, 1.34.4)" ;;
+    *) die "KIND_K8S_VERSION=\"$KIND_K8S_VERSION\" is not supported (1.37, 1.37.2, 1.36, 1.36.3, 1.35, 1.35.4)" ;;
+    # versions: end
   esac
 }
 

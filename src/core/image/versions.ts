@@ -1,26 +1,59 @@
+import table from '../../../versions.json' with { type: 'json' };
 import { UsageError } from '../errors.js';
 
-/** Kubernetes releases the node image is built and tested with. */
-export const KUBERNETES_VERSIONS: Readonly<Record<string, string>> = {
-  '1.35': '1.35.4',
-  '1.34': '1.34.4',
-};
+/** One supported Kubernetes minor, as the version table (versions.json) pins it. */
+export interface KubernetesRelease {
+  minor: string;
+  version: string;
+  released: string;
+  endOfLife: string;
+  etcd: string;
+  coredns: string;
+  cniPlugins: string;
+  pause: string;
+}
 
-/** The newest release that still runs on both cgroup v1 and v2 hosts. */
-export const DEFAULT_KUBERNETES = '1.35';
+/** The runtime every node image ships, whatever its Kubernetes version. */
+export interface RuntimeVersions {
+  containerd: string;
+  runc: string;
+  docker: string;
+}
 
-/** Accept "1.35", "1.35.4" or "v1.35.4"; return the pinned full version. */
+/** Every supported minor, newest first. */
+export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = Object.entries(table.kubernetes)
+  .map(([minor, row]) => ({ minor, ...row }))
+  .sort((a, b) => compareVersions(b.version, a.version));
+
+export const RUNTIME_VERSIONS: RuntimeVersions = table.runtime;
+
+/** Kubernetes releases the node image is built and tested with: minor -> pinned patch. */
+export const KUBERNETES_VERSIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  KUBERNETES_RELEASES.map((r) => [r.minor, r.version]),
+);
+
+/** The minor used when none is asked for. */
+export const DEFAULT_KUBERNETES: string = table.defaultMinor;
+
+/** Accept "1.37", "1.37.2" or "v1.37.2"; return the pinned full version. */
 export function resolveKubernetesVersion(input: string | undefined): string {
   const text = (input ?? DEFAULT_KUBERNETES).trim().replace(/^v/, '');
   const minor = /^(\d+\.\d+)(?:\.\d+)?$/.exec(text)?.[1];
   const full = minor ? KUBERNETES_VERSIONS[minor] : undefined;
   if (!full || (text !== minor && text !== full)) {
-    const known = Object.values(KUBERNETES_VERSIONS).join(', ');
+    const known = KUBERNETES_RELEASES.map((r) => r.version).join(', ');
     throw new UsageError(
-      `--k8s-version: "${input}" is not supported (choose one of ${known}, or just the minor, e.g. 1.35)`,
+      `--k8s-version: "${input}" is not supported (choose one of ${known}, or just the minor, e.g. ${DEFAULT_KUBERNETES})`,
     );
   }
   return full;
+}
+
+/** The table's row for a pinned full version (from resolveKubernetesVersion). */
+export function kubernetesRelease(version: string): KubernetesRelease {
+  const row = KUBERNETES_RELEASES.find((r) => r.version === version);
+  if (!row) throw new UsageError(`Kubernetes ${version} is not in the version table`);
+  return row;
 }
 
 /** The tag a local bake produces; `up` looks for it first. */
@@ -31,4 +64,14 @@ export function localNodeImage(version: string): string {
 /** Where a published node image would be pulled from. */
 export function publishedNodeImage(version: string): string {
   return `ghcr.io/kind-action/node:v${version}`;
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }

@@ -1,0 +1,133 @@
+// Writes the copies of the version table (versions.json) that live in files
+// which cannot read it at run time: action.yml's default, the GitLab template
+// and component, circleci/kind.sh and the README's table. `--check` changes
+// nothing and exits 1 when a copy disagrees (test/unit/versions-table.test.ts
+// runs the same check).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEFAULT_KUBERNETES,
+  KUBERNETES_RELEASES,
+  KUBERNETES_VERSIONS,
+  RUNTIME_VERSIONS,
+} from '../src/core/image/versions.js';
+
+export interface Copy {
+  file: string;
+  /** The file's text with every copy of a version rewritten from the table. */
+  render(text: string): string;
+}
+
+const defaultVersion = KUBERNETES_VERSIONS[DEFAULT_KUBERNETES] ?? '';
+
+/** Replace what `pattern` matches (exactly once) by `replacement`. */
+function once(text: string, file: string, pattern: RegExp, replacement: string): string {
+  const hits = text.match(new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`))?.length ?? 0;
+  if (hits !== 1) throw new Error(`${file}: expected one match of ${pattern}, found ${hits}`);
+  return text.replace(pattern, replacement);
+}
+
+/** Replace the lines between `begin` and `end` marker lines. */
+function region(text: string, file: string, begin: string, end: string, body: string): string {
+  const start = text.indexOf(begin);
+  const stop = text.indexOf(end);
+  if (start < 0 || stop < start) throw new Error(`${file}: markers ${begin} … ${end} not found`);
+  const from = text.indexOf('\n', start) + 1;
+  const to = text.lastIndexOf('\n', stop) + 1;
+  return text.slice(0, from) + body + text.slice(to);
+}
+
+function circleCases(): string {
+  const lines = KUBERNETES_RELEASES.map((r) => `    ${r.minor} | ${r.version}) echo ${r.version} ;;\n`);
+  const accepted = KUBERNETES_RELEASES.flatMap((r) => [r.minor, r.version]).join(', ');
+  return `${lines.join('')}    *) die "KIND_K8S_VERSION=\\"$KIND_K8S_VERSION\\" is not supported (${accepted})" ;;\n`;
+}
+
+function readmeTable(): string {
+  const rows = KUBERNETES_RELEASES.map(
+    (r) =>
+      `| ${r.minor} | ${r.version}${r.minor === DEFAULT_KUBERNETES ? ' (default)' : ''} | ${r.released} | ${r.endOfLife} | ${r.etcd} | ${r.coredns} | ${r.cniPlugins} | ${r.pause} |\n`,
+  );
+  const rt = RUNTIME_VERSIONS;
+  return (
+    '| minor | pinned patch | released | end of life | etcd | CoreDNS | CNI plugins | pause |\n' +
+    '|---|---|---|---|---|---|---|---|\n' +
+    rows.join('') +
+    `\nEvery image runs containerd ${rt.containerd}, runc ${rt.runc} and Docker Engine ${rt.docker}.\n`
+  );
+}
+
+export const COPIES: readonly Copy[] = [
+  {
+    file: 'action.yml',
+    render: (t) =>
+      once(
+        t,
+        'action.yml',
+        /( {2}k8s-version:\n {4}description: Kubernetes version, minor \()[^)]*\) or full \([^)]*\)\.\n {4}default: '[^']*'/,
+        `$1${DEFAULT_KUBERNETES}) or full (${defaultVersion}).\n    default: '${DEFAULT_KUBERNETES}'`,
+      ),
+  },
+  {
+    file: 'gitlab/kind.gitlab-ci.yml',
+    render: (t) =>
+      once(t, 'gitlab/kind.gitlab-ci.yml', /(- name: kind-action\/node:v)[0-9.]+/, `$1${defaultVersion}`),
+  },
+  {
+    file: 'gitlab/templates/kind.yml',
+    render: (t) => {
+      const file = 'gitlab/templates/kind.yml';
+      const example = once(t, file, /(#\s+k8s-version: )[0-9.]+/, `$1${defaultVersion}`);
+      return once(example, file, /(k8s-version:\n(?: {6}.*\n)*? {6}default: )[0-9.]+/, `$1${defaultVersion}`);
+    },
+  },
+  {
+    file: 'circleci/kind.sh',
+    render: (t) => {
+      const file = 'circleci/kind.sh';
+      const head = once(
+        t,
+        file,
+        /(#\s+KIND_K8S_VERSION\s+Kubernetes version, )\S+ or \S+ \(default [^)]*\)/,
+        `$1${DEFAULT_KUBERNETES} or ${defaultVersion} (default ${DEFAULT_KUBERNETES})`,
+      );
+      const dflt = once(head, file, /(local v="\$\{KIND_K8S_VERSION:-)[0-9.]+/, `$1${DEFAULT_KUBERNETES}`);
+      return region(dflt, file, '# versions: begin', '# versions: end', circleCases());
+    },
+  },
+  {
+    file: 'README.md',
+    render: (t) => region(t, 'README.md', '<!-- versions: begin', '<!-- versions: end', readmeTable()),
+  },
+];
+
+/** The files whose copy disagrees with the table. */
+export function staleCopies(root: string): string[] {
+  return COPIES.filter((c) => {
+    const text = readFileSync(join(root, c.file), 'utf8');
+    return c.render(text) !== text;
+  }).map((c) => c.file);
+}
+
+function main(): void {
+  const root = join(import.meta.dirname, '..');
+  if (process.argv.includes('--check')) {
+    const stale = staleCopies(root);
+    if (stale.length) {
+      process.stderr.write(`stale version copies (run npm run sync-versions): ${stale.join(', ')}\n`);
+      process.exit(1);
+    }
+    return;
+  }
+  for (const c of COPIES) {
+    const path = join(root, c.file);
+    const text = readFileSync(path, 'utf8');
+    const next = c.render(text);
+    if (next !== text) {
+      writeFileSync(path, next);
+      process.stdout.write(`updated ${c.file}\n`);
+    }
+  }
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) main();
