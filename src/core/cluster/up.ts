@@ -59,6 +59,11 @@ export interface UpResult {
 
 const LOG_TAIL = 50;
 
+/** Said once by every `up` on a cgroup v1 host. */
+export const CGROUP_V1_WARNING =
+  'this Docker host uses cgroup v1, which Kubernetes deprecated: kubelets from 1.35 on run on it only with ' +
+  'failCgroupV1: false (the node sets it), and support is due to go; move CI to a cgroup v2 host';
+
 /** Bring a node up and wait for it; on any failure remove what this call created. */
 export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Promise<UpResult> {
   const started = systemClock.now();
@@ -69,6 +74,7 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
     docker.info(),
     reapExpired(docker, Math.floor(Date.now() / 1000), log).then(() => refuseTakenName(docker, opts.name)),
   ]);
+  if (daemon.CgroupVersion !== '2') log.warn(CGROUP_V1_WARNING);
   const image = await timed(phases, 'image', () => opts.resolveImage(opts.signal));
   throwIfAborted(opts.signal);
   let created: string | undefined;
