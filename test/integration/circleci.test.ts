@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, test } from 'vitest';
 import { parse } from 'yaml';
 import { CLI } from '../support/cli.js';
 import { docker, hostPort, leftovers, NOTHING } from '../support/docker.js';
@@ -15,8 +15,8 @@ import { fakeNodeImage } from '../support/fake-node.js';
  */
 
 const SCRIPT = resolve('circleci/kind.sh');
-const REAL_NODE = process.env.KIND_ACTION_NODE_IMAGE || 'kind-action/node:v1.35.4';
-const KUBE_BIN = `${process.env.KIND_ACTION_CACHE ?? '/var/cache/kind-action'}/kube/1.35.4/bin`;
+const REAL_NODE = inject('nodeImage');
+const KUBE_BIN = inject('kubeBin');
 const NAMES = ['ci-docker', 'ci-cli', 'ci-never', 'ci-run', 'ci-term', 'ci-real'];
 
 interface Step {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { docker } from '../support/docker.js';
 import { fakeNodeImage } from '../support/fake-node.js';
 import { loadComponent, loadPipeline, type ResolvedJob, resolveJob } from '../support/gitlab-config.js';
@@ -11,9 +12,9 @@ import { buildJobImages, JOB_IMAGES } from '../support/job-image.js';
  * service: the before_script and script come from the YAML files themselves.
  */
 
-/** The baked node image; KIND_ACTION_NODE_IMAGE points the tests at another build of it. */
-const REAL_NODE = process.env.KIND_ACTION_NODE_IMAGE || 'kind-action/node:v1.35.4';
-const KUBECTL = `${process.env.KIND_ACTION_CACHE ?? '/var/cache/kind-action'}/kube/1.35.4/bin/kubectl`;
+/** The baked node image and the kubectl built with it (test/support/node-image-setup.ts). */
+const REAL_NODE = inject('nodeImage');
+const KUBECTL = join(inject('kubeBin'), 'kubectl');
 const kubectlBind = `${KUBECTL}:/usr/local/bin/kubectl:ro`;
 
 const template = (): ResolvedJob => resolveJob(loadPipeline('gitlab/kind.gitlab-ci.yml'), '.kind');

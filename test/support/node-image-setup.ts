@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS } from '../../src/core/image/versions.js';
 import { exec, execOk } from './exec.js';
 
-export const E2E_K8S = process.env.KIND_ACTION_E2E_K8S ?? '1.35.4';
+/** The table's default version; KIND_ACTION_E2E_K8S points the suites at another. */
+export const E2E_K8S = process.env.KIND_ACTION_E2E_K8S ?? KUBERNETES_VERSIONS[DEFAULT_KUBERNETES] ?? '';
 
 declare module 'vitest' {
   export interface ProvidedContext {
