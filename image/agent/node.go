@@ -62,7 +62,11 @@ func (n *node) startContainerd() error {
 		return fmt.Errorf("seeding the image store: %w", err)
 	}
 	n.sup.start(containerdComponent())
-	return waitFor("containerd", time.Minute, containerdHealth)
+	if err := waitFor("containerd", time.Minute, containerdHealth); err != nil {
+		return err
+	}
+	go watchImageIDNames()
+	return nil
 }
 
 // startDockerd starts dockerd on the system containerd.

@@ -77,6 +77,7 @@ func removeWorkloads() {
 		logErr(command("docker", append([]string{"rm", "-f"}, ids...)...))
 	}
 	logErr(command("docker", "builder", "prune", "-af"))
+	sweepImageIDNames() // the seed holds none of the CRI's image ID names
 	for _, id := range lines(output("ctr", "-n", "k8s.io", "tasks", "ls", "-q")) {
 		// the CRI plugin may delete an exited task itself: errors are expected
 		_ = command("ctr", "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", id)
