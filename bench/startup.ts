@@ -13,8 +13,14 @@
  *               agent has)
  *  (c) floor: a second kube-apiserver started inside a running node on its warm etcd,
  *      until /readyz answers
- * 5 runs each (BENCH_RUNS), one machine, one run. Also idle memory and image size.
- * Targets: a <= b/10 (reported against both baselines), a <= 3 x c, idle memory <= 1 GiB.
+ *  (w) wall-clock: `kind-action up` as a user waits for it, from process start to exit 0
+ *      with a usable kubeconfig written (image local, container created, ready)
+ * (a), (c), (w), idle memory and image size for every supported Kubernetes version
+ * (versions.json; BENCH_K8S=1.37,1.36 picks some); the cold baselines (b) for the
+ * default version (BENCH_COLD_K8S), which is what they are compared with.
+ * 5 runs each (BENCH_RUNS), one machine, one run.
+ * Targets: a <= b/10 (reported against both baselines), a/c <= 1.5, image <= 560 MiB and
+ * idle memory <= 450 MiB for every version.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +32,12 @@ import { PrivilegeMemo, startNode } from '../src/core/cluster/privilege.js';
 import { DockerClient } from '../src/core/docker/client.js';
 import { resolveEndpoint } from '../src/core/docker/endpoint.js';
 import { parseDuration } from '../src/core/duration.js';
+import {
+  DEFAULT_KUBERNETES,
+  KUBERNETES_RELEASES,
+  KUBERNETES_VERSIONS,
+  resolveKubernetesVersion,
+} from '../src/core/image/versions.js';
 import { silentLogger } from '../src/core/logger.js';
 import { cli, isolatedEnv, parseJson } from '../test/support/cli.js';
 import { docker } from '../test/support/docker.js';
@@ -35,15 +47,28 @@ import useTempRoot from '../test/support/temp-root.js';
 import { printTable, type Stats, statRow, stats, writeJson } from './lib/report.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const VERSION = process.env.BENCH_K8S ?? '1.35.4';
-const IMAGE = `kind-action/node:v${VERSION}`;
+/** Every version measured for (a), (c), (w), memory and size. */
+const VERSIONS = process.env.BENCH_K8S
+  ? process.env.BENCH_K8S.split(',').map((v) => resolveKubernetesVersion(v))
+  : KUBERNETES_RELEASES.map((r) => r.version);
+/** The version the cold baselines (b) run. */
+const VERSION = resolveKubernetesVersion(
+  process.env.BENCH_COLD_K8S ?? KUBERNETES_VERSIONS[DEFAULT_KUBERNETES],
+);
 const BASE = baseImageTag(VERSION);
+const TARGETS = { ac: 1.5, imageMiB: 560, idleMiB: 450 };
 /** Ready lines and failures the node logs (image/agent). */
 const READY = /\[agent\] cluster ready at (\S+)/;
 const FAILED = /\[agent\] error: .*/;
 const SEEDED = /\[agent\] image store seeded in (\S+)/;
 /** The Kubernetes binaries the images were built from (the bake copies CoreDNS in from here). */
-const BIN_DIR = process.env.KUBE_BIN_DIR ?? join(readEnv(process.env).cacheDir, 'kube', VERSION, 'bin');
+async function binDir(version: string): Promise<string> {
+  if (process.env.KUBE_BIN_DIR) return process.env.KUBE_BIN_DIR;
+  const out = await execOk('bash', ['image/kube/build-source.sh', version], {
+    env: { ...process.env, KIND_ACTION_CACHE: readEnv(process.env).cacheDir },
+  });
+  return out.trim().split('\n').pop() ?? '';
+}
 
 interface NodeStatus {
   docker: { readySeconds?: number };
@@ -51,13 +76,16 @@ interface NodeStatus {
   checks: Record<string, { readySeconds?: number }>;
 }
 
-async function baked(env: NodeJS.ProcessEnv, keepLast: boolean) {
-  const r = await cli(['up', '--name', 'bench-startup', '--image', IMAGE, '--json'], env);
+async function baked(env: NodeJS.ProcessEnv, image: string, keepLast: boolean) {
+  const started = performance.now();
+  const r = await cli(['up', '--name', 'bench-startup', '--image', image, '--json'], env);
+  const wall = (performance.now() - started) / 1000;
   if (r.code !== 0) throw new Error(r.stderr);
   const up = parseJson<{ configUrl: string; containerId: string }>(r);
   const status = (await (await fetch(up.configUrl.replace(/\/config$/, '/status'))).json()) as NodeStatus;
   const api = status.checks.apiserver?.readySeconds ?? status.checks.readyz?.readySeconds;
   const result = {
+    wall,
     docker: status.docker.readySeconds ?? Number.NaN,
     api: api ?? Number.NaN,
     kubernetes: status.kubernetes.readySeconds ?? Number.NaN,
@@ -97,7 +125,8 @@ async function cold(
         image,
         ports: [],
         env: {},
-        cgroupVersion: '1',
+        // the daemon's own cgroup version, as `up` and the bake use it
+        cgroupVersion: (await client.info()).CgroupVersion === '2' ? '2' : '1',
         cmd,
         ...(copyIn ? { copyIn } : {}),
       },
@@ -165,11 +194,13 @@ async function coldBase(): Promise<string> {
  * (a) runs the baked image and (b-own) the base it was baked from; bake both
  * again when either is missing (bench:action-cache removes the base it built).
  */
-async function ensureImages(client: DockerClient, env: NodeJS.ProcessEnv): Promise<void> {
-  const present = await Promise.all([IMAGE, BASE].map((ref) => client.imageExists(ref)));
+async function ensureImages(client: DockerClient, env: NodeJS.ProcessEnv, version: string): Promise<void> {
+  const image = `kind-action/node:v${version}`;
+  const base = baseImageTag(version);
+  const present = await Promise.all([image, base].map((ref) => client.imageExists(ref)));
   if (present.every(Boolean)) return;
-  process.stderr.write(`baking ${IMAGE} and its base ${BASE} first (one is missing)\n`);
-  const args = ['build', '--k8s-version', VERSION, '--kube-source', 'source', '--tag', IMAGE, '--force'];
+  process.stderr.write(`baking ${image} and its base ${base} first (one is missing)\n`);
+  const args = ['build', '--k8s-version', version, '--kube-source', 'source', '--tag', image, '--force'];
   const r = await cli(args, env);
   if (r.code !== 0) throw new Error(`kind-action ${args.join(' ')} failed:\n${r.stderr.slice(-4000)}`);
 }
@@ -216,6 +247,51 @@ async function idleMemory(containerId: string): Promise<number> {
   return ((s.memory_stats.usage ?? 0) - cache) / 2 ** 20;
 }
 
+interface VersionRun {
+  version: string;
+  seconds: Record<
+    'wallClockUp' | 'bakedDockerReady' | 'bakedApiReady' | 'bakedKubernetesReady' | 'apiserverFloor',
+    Stats
+  >;
+  ac: number;
+  idleMemoryMiB: number;
+  imageSizeMiB: number;
+}
+
+/** (w), (a), (c), idle memory and image size of one version's baked image. */
+async function measureVersion(
+  client: DockerClient,
+  env: NodeJS.ProcessEnv,
+  version: string,
+): Promise<VersionRun> {
+  const image = `kind-action/node:v${version}`;
+  await ensureImages(client, env, version);
+  const a = { wall: [] as number[], docker: [] as number[], api: [] as number[], kubernetes: [] as number[] };
+  let last = '';
+  for (let i = 0; i < RUNS; i++) {
+    const r = await baked(env, image, i === RUNS - 1);
+    a.wall.push(r.wall);
+    a.docker.push(r.docker);
+    a.api.push(r.api);
+    a.kubernetes.push(r.kubernetes);
+    last = r.containerId;
+  }
+  const idleMemoryMiB = await idleMemory(last);
+  const c: number[] = [];
+  for (let i = 0; i < RUNS; i++) c.push(await floor(last));
+  await cli(['down', '--name', 'bench-startup'], env);
+  const seconds = {
+    wallClockUp: stats(a.wall),
+    bakedDockerReady: stats(a.docker),
+    bakedApiReady: stats(a.api),
+    bakedKubernetesReady: stats(a.kubernetes),
+    apiserverFloor: stats(c),
+  };
+  const imageSizeMiB = (await docker.getImage(image).inspect()).Size / 2 ** 20;
+  const ac = seconds.bakedKubernetesReady.median / seconds.apiserverFloor.median;
+  return { version, seconds, ac, idleMemoryMiB, imageSizeMiB };
+}
+
 async function main(): Promise<void> {
   const env = isolatedEnv();
   const client = await DockerClient.connect(
@@ -224,25 +300,17 @@ async function main(): Promise<void> {
   );
   await execOk('npm', ['run', '--silent', 'build']);
   await cli(['down', '--name', 'bench-startup'], env); // a previous interrupted run
-  await ensureImages(client, env);
-  const a = { docker: [] as number[], api: [] as number[], kubernetes: [] as number[] };
-  let last = '';
-  for (let i = 0; i < RUNS; i++) {
-    const r = await baked(env, i === RUNS - 1);
-    a.docker.push(r.docker);
-    a.api.push(r.api);
-    a.kubernetes.push(r.kubernetes);
-    last = r.containerId;
-  }
-  const memoryMiB = await idleMemory(last);
-  const c: number[] = [];
-  for (let i = 0; i < RUNS; i++) c.push(await floor(last));
-  await cli(['down', '--name', 'bench-startup'], env);
+  const perVersion: VersionRun[] = [];
+  for (const version of VERSIONS) perVersion.push(await measureVersion(client, env, version));
+  const coldVersion =
+    perVersion.find((v) => v.version === VERSION) ?? (await measureVersion(client, env, VERSION));
+
+  await ensureImages(client, env, VERSION);
   const kubeadm = await kubeadmImage();
   const base = await coldBase();
   const b: ColdRun[] = [];
   const bk: ColdRun[] = [];
-  const inputs = await stageBakeInputs(BIN_DIR);
+  const inputs = await stageBakeInputs(await binDir(VERSION));
   try {
     for (let i = 0; i < RUNS; i++) {
       b.push(await cold(client, 'own', base, ['bootstrap'], inputs));
@@ -251,12 +319,9 @@ async function main(): Promise<void> {
   } finally {
     await rm(inputs.dir, { recursive: true, force: true });
   }
-  const size = (await docker.getImage(IMAGE).inspect()).Size / 2 ** 20;
 
   const s: Record<string, Stats> = {
-    bakedDockerReady: stats(a.docker),
-    bakedApiReady: stats(a.api),
-    bakedKubernetesReady: stats(a.kubernetes),
+    ...coldVersion.seconds,
     coldKubernetesReady: stats(b.map((r) => r.ready)),
     kubeadmKubernetesReady: stats(bk.map((r) => r.ready)),
     kubeadmStoreSeed: stats(bk.map((r) => r.seed)),
@@ -264,18 +329,32 @@ async function main(): Promise<void> {
     // (Docker copies it into the node's volume before the container starts),
     // so this is the kubeadm baseline as kind would time it
     kubeadmKubernetesReadyWithoutSeed: stats(bk.map((r) => r.ready - r.seed)),
-    apiserverFloor: stats(c),
   };
   const median = (k: string): number => s[k]?.median ?? Number.NaN;
   const ratio = (x: number): { value: number; met: boolean } => ({ value: x, met: x <= 0.1 });
   const ab = ratio(median('bakedKubernetesReady') / median('coldKubernetesReady'));
   const abKubeadm = ratio(median('bakedKubernetesReady') / median('kubeadmKubernetesReady'));
   const abKubeadmNoSeed = ratio(median('bakedKubernetesReady') / median('kubeadmKubernetesReadyWithoutSeed'));
-  const ac = median('bakedKubernetesReady') / median('apiserverFloor');
   printTable(
-    `startup, Kubernetes v${VERSION} (seconds from container start)`,
+    `startup per Kubernetes version (medians of ${RUNS}; a = /kubernetes-ready from container start, w = wall-clock of kind-action up)`,
+    ['version', 'w: up', 'a: docker', 'a: API', 'a: ready', 'c: floor', 'a/c', 'image', 'idle memory'],
+    perVersion.map((v) => [
+      `v${v.version}`,
+      `${v.seconds.wallClockUp.median.toFixed(2)}s`,
+      `${v.seconds.bakedDockerReady.median.toFixed(2)}s`,
+      `${v.seconds.bakedApiReady.median.toFixed(2)}s`,
+      `${v.seconds.bakedKubernetesReady.median.toFixed(2)}s`,
+      `${v.seconds.apiserverFloor.median.toFixed(2)}s`,
+      v.ac.toFixed(2),
+      `${v.imageSizeMiB.toFixed(0)} MiB`,
+      `${v.idleMemoryMiB.toFixed(0)} MiB`,
+    ]),
+  );
+  printTable(
+    `startup, Kubernetes v${VERSION} against cold bootstraps (seconds from container start)`,
     ['what', 'runs', 'min', 'median', 'max'],
     [
+      statRow('(w) kind-action up, wall-clock to exit', s.wallClockUp as Stats, 's', 2),
       statRow('(a) baked: /docker-ready', s.bakedDockerReady as Stats, 's', 2),
       statRow('(a) baked: API /readyz', s.bakedApiReady as Stats, 's', 2),
       statRow('(a) baked: /kubernetes-ready', s.bakedKubernetesReady as Stats, 's', 2),
@@ -288,32 +367,39 @@ async function main(): Promise<void> {
   );
   const verdict = (r: { value: number; met: boolean }): string =>
     `${r.value.toFixed(3)} (target <= 0.1: ${r.met ? 'met' : 'NOT met'})`;
+  const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
   process.stdout.write(
     `\na/b-own     = ${verdict(ab)}` +
       `\na/b-kubeadm = ${verdict(abKubeadm)}` +
-      `\na/b-kubeadm without its seed unpack = ${verdict(abKubeadmNoSeed)}` +
-      `\na/c = ${ac.toFixed(2)} (target <= 3: ${ac <= 3 ? 'met' : 'NOT met'})` +
-      `\nidle memory of the running cluster: ${memoryMiB.toFixed(0)} MiB (target <= 1024: ${memoryMiB <= 1024 ? 'met' : 'NOT met'})` +
-      `\nimage size: ${size.toFixed(0)} MiB\n`,
+      `\na/b-kubeadm without its seed unpack = ${verdict(abKubeadmNoSeed)}\n`,
   );
+  for (const v of perVersion) {
+    process.stdout.write(
+      `v${v.version}: a/c ${v.ac.toFixed(2)} (<= ${TARGETS.ac}: ${met(v.ac <= TARGETS.ac)}), ` +
+        `image ${v.imageSizeMiB.toFixed(0)} MiB (<= ${TARGETS.imageMiB}: ${met(v.imageSizeMiB <= TARGETS.imageMiB)}), ` +
+        `idle ${v.idleMemoryMiB.toFixed(0)} MiB (<= ${TARGETS.idleMiB}: ${met(v.idleMemoryMiB <= TARGETS.idleMiB)})\n`,
+    );
+  }
   writeJson('startup', {
     version: VERSION,
     runs: RUNS,
     seconds: s,
+    perVersion,
+    targets: TARGETS,
     ratios: {
       ab: ab.value,
       abOwn: ab.value,
       abKubeadm: abKubeadm.value,
       abKubeadmWithoutSeed: abKubeadmNoSeed.value,
-      ac,
+      ac: coldVersion.ac,
       targetAbMet: { own: ab.met, kubeadm: abKubeadm.met, kubeadmWithoutSeed: abKubeadmNoSeed.met },
     },
     baselines: {
       own: `${base} running kind-agent bootstrap`,
       kubeadm: `${kubeadm} running kind-agent kubeadm (kubeadm init --skip-phases=preflight, images preloaded)`,
     },
-    idleMemoryMiB: memoryMiB,
-    imageSizeMiB: size,
+    idleMemoryMiB: coldVersion.idleMemoryMiB,
+    imageSizeMiB: coldVersion.imageSizeMiB,
   });
 }
 
