@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { getInputs, splitList } from '../../src/action/inputs.js';
 import { UsageError } from '../../src/core/errors.js';
+import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS } from '../../src/core/image/versions.js';
 
 const hook = join(mkdtempSync(join(tmpdir(), 'ka-inputs-')), 'hook.sh');
 writeFileSync(hook, '#!/bin/sh\ntrue\n');
@@ -23,7 +24,7 @@ describe('getInputs', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     expect(getInputs(env)).toEqual({
       name: 'kind',
-      k8sVersion: '1.35.4',
+      k8sVersion: KUBERNETES_VERSIONS[DEFAULT_KUBERNETES],
       image: undefined,
       build: 'auto',
       preloadImages: [],
@@ -44,7 +45,7 @@ describe('getInputs', () => {
   test('every input is read and converted', () => {
     withInputs({
       name: 'ci-1',
-      'k8s-version': 'v1.34.4',
+      'k8s-version': 'v1.36.3',
       build: 'always',
       'preload-images': `nginx:1.27\n  registry.example.com:5000/app/api:v2 , busybox@sha256:${'a'.repeat(64)}`,
       'before-cluster': hook,
@@ -68,7 +69,7 @@ describe('getInputs', () => {
     });
     expect(getInputs(env)).toMatchObject({
       name: 'ci-1',
-      k8sVersion: '1.34.4',
+      k8sVersion: '1.36.3',
       build: 'always',
       preloadImages: [
         'nginx:1.27',

@@ -39,18 +39,21 @@ describe('validateImageRef', () => {
 describe('resolveKubernetesVersion', () => {
   test.each([
     [undefined, KUBERNETES_VERSIONS[DEFAULT_KUBERNETES]],
+    ['1.37', '1.37.2'],
+    ['v1.36.3', '1.36.3'],
     ['1.35', '1.35.4'],
-    ['v1.35.4', '1.35.4'],
-    ['1.34', '1.34.4'],
   ])('%j → %j', (input, expected) => {
     expect(resolveKubernetesVersion(input)).toBe(expected);
   });
 
-  test.each(['1.20', '1.35.1', 'latest', '', '1'])('%j is refused with the supported list', (input) => {
-    expect(() => resolveKubernetesVersion(input)).toThrow(
-      /--k8s-version: .* is not supported \(choose one of/,
-    );
-  });
+  test.each(['1.20', '1.34', '1.35.1', 'latest', '', '1'])(
+    '%j is refused with the supported list',
+    (input) => {
+      expect(() => resolveKubernetesVersion(input)).toThrow(
+        /--k8s-version: .* is not supported \(choose one of/,
+      );
+    },
+  );
 
   test('local tag', () => {
     expect(localNodeImage('1.35.4')).toBe('kind-action/node:v1.35.4');
