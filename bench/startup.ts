@@ -18,7 +18,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEnv } from '../src/cli/inputs.js';
 import { baseImageTag, stageBakeInputs } from '../src/core/bake/bake.js';
 import type { NodeSpec } from '../src/core/cluster/create-options.js';
 import { PrivilegeMemo, startNode } from '../src/core/cluster/privilege.js';
@@ -26,6 +25,7 @@ import { DockerClient } from '../src/core/docker/client.js';
 import { resolveEndpoint } from '../src/core/docker/endpoint.js';
 import { parseDuration } from '../src/core/duration.js';
 import { silentLogger } from '../src/core/logger.js';
+import { readRunEnv } from '../src/core/run-env.js';
 import { cli, isolatedEnv, parseJson } from '../test/support/cli.js';
 import { docker } from '../test/support/docker.js';
 import { exec, execOk } from '../test/support/exec.js';
@@ -42,7 +42,7 @@ const READY = /\[agent\] cluster ready at (\S+)/;
 const FAILED = /\[agent\] error: .*/;
 const SEEDED = /\[agent\] image store seeded in (\S+)/;
 /** The Kubernetes binaries the images were built from (the bake copies CoreDNS in from here). */
-const BIN_DIR = process.env.KUBE_BIN_DIR ?? join(readEnv(process.env).cacheDir, 'kube', VERSION, 'bin');
+const BIN_DIR = process.env.KUBE_BIN_DIR ?? join(readRunEnv(process.env).cacheDir, 'kube', VERSION, 'bin');
 
 interface NodeStatus {
   docker: { readySeconds?: number };
@@ -113,7 +113,10 @@ async function cold(
       const m = READY.exec(logs);
       if (m?.[1]) {
         const seed = SEEDED.exec(logs)?.[1];
-        return { ready: parseDuration(m[1]) / 1000, seed: seed ? parseDuration(seed) / 1000 : 0 };
+        return {
+          ready: parseDuration(m[1], 'ready') / 1000,
+          seed: seed ? parseDuration(seed, 'seeded') / 1000 : 0,
+        };
       }
       const failed = FAILED.exec(logs);
       if (failed) throw new Error(`${what}: ${failed[0]}`);

@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_TTL } from '../core/duration.js';
-import { errorMessage, KindActionError } from '../core/errors.js';
+import { describeError, errorMessage, KindActionError } from '../core/errors.js';
+import { readRunEnv } from '../core/run-env.js';
+import { trapSignals } from '../core/signals.js';
 import { VERSION } from '../core/version.js';
 import {
   buildCommand,
@@ -11,8 +13,7 @@ import {
   upCommand,
   waitCommand,
 } from './commands.js';
-import { readEnv } from './inputs.js';
-import { createSession, type Session, trapSignals } from './session.js';
+import { createSession, type Session } from './session.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -127,7 +128,7 @@ function buildProgram(session: () => Session): Command {
 
 /** Run the CLI; resolves to the process exit code. Never calls process.exit. */
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const cliEnv = readEnv(env);
+  const cliEnv = readRunEnv(env);
   const traps = trapSignals(createSession(cliEnv, env, new AbortController().signal).log);
   let current: Session | undefined;
   const program = buildProgram(() => {
@@ -151,10 +152,15 @@ function exitCodeFor(err: unknown, s: Session): number {
       : 2;
   }
   if (err instanceof KindActionError) {
-    s.log.error(err.message);
+    s.log.error(describeError(err, optionName));
     return err.exitCode;
   }
   s.log.error(errorMessage(err));
   if (err instanceof Error && err.stack) s.log.debug(err.stack);
   return 1;
+}
+
+/** How the CLI words an error's field: its long option. */
+export function optionName(field: string): string {
+  return `--${field}`;
 }

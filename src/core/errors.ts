@@ -4,10 +4,34 @@
  */
 export class KindActionError extends Error {
   readonly exitCode: number = 1;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * The option the error is about, in neutral terms (`timeout`, `k8s-version`,
+   * `name`…), when there is one. The message then leaves it out, and each
+   * adapter names it in its own words (see describeError).
+   */
+  readonly field: string | undefined;
+  /** The message without the field. */
+  readonly detail: string;
+  constructor(message: string, options?: ErrorOptions) {
+    super(options?.field === undefined ? message : `${options.field}: ${message}`, options);
     this.name = new.target.name;
+    this.field = options?.field;
+    this.detail = message;
   }
+}
+
+export interface ErrorOptions {
+  cause?: unknown;
+  field?: string;
+}
+
+/**
+ * An error's message as an adapter shows it: the field, when the error has
+ * one, named by `word` (the CLI's `--timeout`, the Action's `wait` input).
+ */
+export function describeError(err: unknown, word: (field: string) => string): string {
+  if (err instanceof KindActionError && err.field !== undefined) return `${word(err.field)}: ${err.detail}`;
+  return errorMessage(err);
 }
 
 /** The caller asked for something invalid: a flag, a name, a duration. */

@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { getInputs, splitList } from '../../src/action/inputs.js';
-import { UsageError } from '../../src/core/errors.js';
+import { getInputs, inputName, splitList } from '../../src/action/inputs.js';
+import { describeError, UsageError } from '../../src/core/errors.js';
 
 const hook = join(mkdtempSync(join(tmpdir(), 'ka-inputs-')), 'hook.sh');
 writeFileSync(hook, '#!/bin/sh\ntrue\n');
-const env = { HOME: '/home/runner', XDG_CACHE_HOME: '/home/runner/.cache' };
+const home = '/home/runner';
 
 /** Set `with:` values the way the runner does, for one call. */
 function withInputs(inputs: Record<string, string>): void {
@@ -21,7 +21,7 @@ afterEach(() => {
 describe('getInputs', () => {
   test('defaults match action.yml', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    expect(getInputs(env)).toEqual({
+    expect(getInputs(home)).toEqual({
       name: 'kind',
       k8sVersion: '1.35.4',
       image: undefined,
@@ -66,7 +66,7 @@ describe('getInputs', () => {
       out.push(String(s));
       return true;
     });
-    expect(getInputs(env)).toMatchObject({
+    expect(getInputs(home)).toMatchObject({
       name: 'ci-1',
       k8sVersion: '1.34.4',
       build: 'always',
@@ -161,8 +161,15 @@ describe('getInputs', () => {
   ])('%s → a UsageError naming the input', (_, inputs, message) => {
     withInputs(inputs);
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    expect(() => getInputs(env)).toThrow(UsageError);
-    expect(() => getInputs(env)).toThrow(message);
+    let thrown: unknown;
+    try {
+      getInputs(home);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    // As main reports it: the field worded as the Action's input.
+    expect(describeError(thrown, inputName)).toMatch(message);
   });
 });
 

@@ -15,14 +15,19 @@ describe('parseDuration', () => {
     ['1.5s', 1500],
     [' 20s ', 20_000],
   ])('%j → %i ms', (input, ms) => {
-    expect(parseDuration(input)).toBe(ms);
+    expect(parseDuration(input, 'timeout')).toBe(ms);
   });
 
   test.each(['', 'abc', '10 s', '-5s', '5d', '0s', '25h', 's', '1m-3s', '$(touch /tmp/p)', '3m\n'])(
     '%j is refused with an error naming the input',
     (input) => {
-      expect(() => parseDuration(input, '--timeout')).toThrow(UsageError);
-      expect(() => parseDuration(input, '--timeout')).toThrow(/--timeout/);
+      expect(() => parseDuration(input, 'timeout')).toThrow(UsageError);
+      expect(() => parseDuration(input, 'timeout')).toThrow(
+        expect.objectContaining({
+          field: 'timeout',
+          detail: expect.stringContaining(JSON.stringify(input.trim()).slice(1, -1)),
+        }),
+      );
     },
   );
 });
@@ -34,11 +39,11 @@ describe('time to live', () => {
     ['6h', 6 * 3_600_000],
     ['90m', 5_400_000],
   ])('parseTtl(%j) → %i ms', (input, ms) => {
-    expect(parseTtl(input, '--ttl')).toBe(ms);
+    expect(parseTtl(input, 'ttl')).toBe(ms);
   });
 
-  test.each(['', '0s', '-1h', 'never', '25h', '$(touch /tmp/p)'])('parseTtl(%j) names --ttl', (input) => {
-    expect(() => parseTtl(input, '--ttl')).toThrow(/^--ttl: /);
+  test.each(['', '0s', '-1h', 'never', '25h', '$(touch /tmp/p)'])('parseTtl(%j) names the field', (input) => {
+    expect(() => parseTtl(input, 'ttl')).toThrow(expect.objectContaining({ field: 'ttl' }));
   });
 
   test.each([
@@ -79,6 +84,7 @@ describe('validateClusterName', () => {
     ['a\nb', /DNS label/],
   ])('%j is refused (%s)', (name, message) => {
     expect(() => validateClusterName(name)).toThrow(message);
+    expect(() => validateClusterName(name)).toThrow(expect.objectContaining({ field: 'name' }));
   });
 
   test('derived names', () => {

@@ -30,6 +30,8 @@ export interface BakeOptions {
   cacheDir: string;
   releaseBaseUrl: string;
   arch: string;
+  /** The environment the build scripts run with (PATH, Go and proxy settings). */
+  toolEnv: Readonly<Record<string, string | undefined>>;
   privilege: PrivilegeChoice;
   memo: PrivilegeMemo;
   /** Bake again even when the tag already holds a bake of the same inputs. */
@@ -167,7 +169,7 @@ async function assembleContext(opts: BakeOptions, binDir: string, ctx: string, l
   if (opts.beforeCluster) hooks.push('--before-cluster', opts.beforeCluster);
   if (opts.afterCluster) hooks.push('--after-cluster', opts.afterCluster);
   await runProcess('bash', [join(opts.imageDir, 'context.sh'), opts.k8sVersion, ctx, ...hooks], {
-    env: { ...process.env, KUBE_BIN_DIR: binDir },
+    env: { ...opts.toolEnv, KUBE_BIN_DIR: binDir },
     signal: opts.signal,
     onLine: progressLines(log, 'context: '),
   }).catch((err: unknown) => {
