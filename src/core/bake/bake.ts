@@ -13,7 +13,7 @@ import type { Logger } from '../logger.js';
 import { progressLines, runProcess } from '../process.js';
 import { round } from '../ready/wait.js';
 import { contextHash } from './context-hash.js';
-import { buildImage, commitNode, followLogs, waitForExit } from './docker-steps.js';
+import { buildImage, commitNode, waitForExit } from './docker-steps.js';
 import { type KubeSource, kubeBinaries } from './sources.js';
 
 export interface BakeOptions {
@@ -188,7 +188,9 @@ async function runBootstrap(
   signal: AbortSignal,
   log: Logger,
 ): Promise<void> {
-  const stopLogs = followLogs(docker, id, (line) => log.progress(`bootstrap: ${line}`));
+  const logs = docker.followLogs(id, (line) => log.progress(`bootstrap: ${line}`));
+  // The bake goes on without its progress lines, but says why they stopped.
+  logs.done.catch((err: unknown) => log.warn(`bootstrap log lines are not shown: ${errorMessage(err)}`));
   try {
     const code = await waitForExit(docker, id, signal);
     if (code !== 0) {
@@ -196,6 +198,6 @@ async function runBootstrap(
       throw new BakeError(`the bootstrap run exited with ${code}; last log lines:\n${tail}`);
     }
   } finally {
-    stopLogs();
+    logs.stop();
   }
 }
