@@ -1,7 +1,11 @@
 import { describe, expect, test } from 'vitest';
+import { inputName } from '../../src/action/inputs.js';
+import { optionName } from '../../src/cli/program.js';
 import { expiryFor, isExpired } from '../../src/core/cluster/reap.js';
 import { parseDuration, parseTtl } from '../../src/core/duration.js';
-import { UsageError } from '../../src/core/errors.js';
+import { describeError, UsageError } from '../../src/core/errors.js';
+import { validateImageRef } from '../../src/core/image/reference.js';
+import { kubernetesVersion } from '../../src/core/image/version-input.js';
 import { containerName, contextName, truncate, validateClusterName } from '../../src/core/names.js';
 
 describe('parseDuration', () => {
@@ -97,3 +101,36 @@ describe('validateClusterName', () => {
     expect(truncate('y'.repeat(500))).toHaveLength(65);
   });
 });
+
+describe('an error about a field, worded by each adapter', () => {
+  test.each([
+    ['timeout', () => parseDuration('soon', 'timeout'), '--timeout: "soon"', 'wait: "soon"'],
+    ['name', () => validateClusterName('Bad'), '--name: "Bad"', 'name: "Bad"'],
+    [
+      'preload',
+      () => validateImageRef('Not An Image', 'preload'),
+      '--preload: "Not An Image"',
+      'preload-images: "Not An Image"',
+    ],
+    ['k8s-version', () => kubernetesVersion('1.2'), '--k8s-version: "1.2"', 'k8s-version: "1.2"'],
+  ])('%s', (field, fail, cli, action) => {
+    let thrown: unknown;
+    try {
+      fail();
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as UsageError).field).toBe(field);
+    expect(describeError(thrown, optionName)).toMatch(new RegExp(`^${escape(cli)}`));
+    expect(describeError(thrown, inputName)).toMatch(new RegExp(`^${escape(action)}`));
+  });
+
+  test('an error without a field is shown as it is', () => {
+    expect(describeError(new Error('plain'), optionName)).toBe('plain');
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

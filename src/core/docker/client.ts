@@ -15,6 +15,7 @@ const CONNECT_TIMEOUT_MS = 5000;
 export type ContainerInfo = Docker.ContainerInspectInfo;
 export type ContainerSummary = Docker.ContainerInfo;
 export type CreateOptions = Docker.ContainerCreateOptions;
+export type HostConfig = Docker.HostConfig;
 
 /** One event of a build or import progress stream. */
 export interface ProgressEvent {
