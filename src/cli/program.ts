@@ -17,7 +17,8 @@ import { createSession, type Session } from './session.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function buildProgram(session: () => Session): Command {
+/** The commander program; each command's action gets its session from `session`. */
+export function buildProgram(session: () => Session): Command {
   const program = new Command('kind-action')
     .description('A throwaway single-node Kubernetes cluster for CI, ready in seconds.')
     .version(VERSION)

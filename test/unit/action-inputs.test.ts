@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { getInputs, inputName, splitList } from '../../src/action/inputs.js';
 import { describeError, UsageError } from '../../src/core/errors.js';
+import { actionInputs, isRunnerInput } from '../support/sources-of-truth.js';
 
 const hook = join(mkdtempSync(join(tmpdir(), 'ka-inputs-')), 'hook.sh');
 writeFileSync(hook, '#!/bin/sh\ntrue\n');
 const home = '/home/runner';
+const USER_INPUTS = actionInputs().filter((input) => !isRunnerInput(input));
 
 /** Set `with:` values the way the runner does, for one call. */
 function withInputs(inputs: Record<string, string>): void {
@@ -19,26 +21,33 @@ afterEach(() => {
 });
 
 describe('getInputs', () => {
-  test('defaults match action.yml', () => {
+  test('an input left unset behaves as its default in action.yml', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    expect(getInputs(home)).toEqual({
-      name: 'kind',
-      k8sVersion: '1.35.4',
-      image: undefined,
-      build: 'auto',
-      preloadImages: [],
-      beforeCluster: undefined,
-      afterCluster: undefined,
-      kubeSource: 'release',
-      cache: true,
-      cacheKeySuffix: '',
-      waitMs: 180_000,
-      ttlMs: 6 * 3_600_000,
-      kubeconfig: '/home/runner/.kube/kind-action-kind.yaml',
-      exportDockerHost: true,
-      registry: undefined,
-      keep: false,
-    });
+    const unset = getInputs(home);
+    withInputs(Object.fromEntries(USER_INPUTS.map((input) => [input.name, input.default])));
+    expect(getInputs(home)).toEqual(unset);
+    // The comparison means something only if action.yml gives defaults that matter.
+    expect(USER_INPUTS.filter((input) => input.default !== '').map((input) => input.name)).toEqual(
+      expect.arrayContaining(['name', 'wait', 'ttl', 'cache', 'build']),
+    );
+    expect(unset.kubeconfig).toBe(`${home}/.kube/kind-action-${unset.name}.yaml`);
+  });
+
+  test.each(
+    actionInputs()
+      .filter((input) => !isRunnerInput(input))
+      .map((input) => input.name),
+  )('action.yml input %s is read and checked: a hostile value is refused naming it', (input) => {
+    withInputs({ [input]: 'a\n$(touch /tmp/ka-pwned)' });
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    let thrown: unknown;
+    try {
+      getInputs(home);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect(describeError(thrown, inputName)).toMatch(new RegExp(`^${input}: `));
   });
 
   test('every input is read and converted', () => {

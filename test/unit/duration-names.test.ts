@@ -122,15 +122,11 @@ describe('an error about a field, worded by each adapter', () => {
     }
     expect(thrown).toBeInstanceOf(UsageError);
     expect((thrown as UsageError).field).toBe(field);
-    expect(describeError(thrown, optionName)).toMatch(new RegExp(`^${escape(cli)}`));
-    expect(describeError(thrown, inputName)).toMatch(new RegExp(`^${escape(action)}`));
+    expect(describeError(thrown, optionName).slice(0, cli.length)).toBe(cli);
+    expect(describeError(thrown, inputName).slice(0, action.length)).toBe(action);
   });
 
   test('an error without a field is shown as it is', () => {
     expect(describeError(new Error('plain'), optionName)).toBe('plain');
   });
 });
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

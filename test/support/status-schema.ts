@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+
+/** The one description of the node's /status, which the agent and the fake node both answer with. */
+export const STATUS_SCHEMA_PATH = 'image/agent/status.schema.json';
+
+const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(STATUS_SCHEMA_PATH, 'utf8')));
+
+/** Where `status` departs from the schema; empty when it fits. */
+export function statusSchemaErrors(status: unknown): string[] {
+  if (validate(status)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+}
