@@ -34,31 +34,22 @@ export function describeError(err: unknown, word: (field: string) => string): st
   return errorMessage(err);
 }
 
+/**
+ * What the user can fix (the input, the daemon they point at, a name or a
+ * port they chose) rather than a fault of the tool: exit code 2.
+ */
+export class UserFixableError extends KindActionError {
+  override readonly exitCode = 2;
+}
+
 /** The caller asked for something invalid: a flag, a name, a duration. */
-export class UsageError extends KindActionError {
-  override readonly exitCode = 2;
-}
+export class UsageError extends UserFixableError {}
+export class DockerUnavailableError extends UserFixableError {}
+export class ImageNotFoundError extends UserFixableError {}
+export class PortInUseError extends UserFixableError {}
+export class NameTakenError extends UserFixableError {}
 
-export class DockerUnavailableError extends KindActionError {
-  override readonly exitCode = 2;
-}
-
-export class ImageNotFoundError extends KindActionError {
-  override readonly exitCode = 2;
-}
-
-export class PortInUseError extends KindActionError {
-  override readonly exitCode = 2;
-}
-
-export class NameTakenError extends KindActionError {
-  override readonly exitCode = 2;
-}
-
-export class ClusterNotFoundError extends KindActionError {
-  override readonly exitCode = 1;
-}
-
+export class ClusterNotFoundError extends KindActionError {}
 export class DockerApiError extends KindActionError {}
 
 export class ReadinessTimeoutError extends KindActionError {}
