@@ -90,6 +90,7 @@ export async function buildCommand(s: Session, raw: RawBuild): Promise<void> {
     },
     s.log,
   );
+  if (!result.baked) s.log.info('use --force to bake it anyway');
   if (inputs.json) printJson(result);
   else process.stdout.write(`${result.tag}\n`);
 }

@@ -111,7 +111,7 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
     await rm(ctx, { recursive: true, force: true });
   }
   if (upToDate) {
-    log.info(`${opts.tag} is up to date (same inputs); use --force to bake again`);
+    log.info(`${opts.tag} is up to date (same inputs); not baked again`);
     return {
       tag: opts.tag,
       contextHash: hash,
