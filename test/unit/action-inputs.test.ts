@@ -16,6 +16,20 @@ function withInputs(inputs: Record<string, string>): void {
   for (const [k, v] of Object.entries(inputs)) vi.stubEnv(`INPUT_${k.toUpperCase()}`, v);
 }
 
+/** getInputs with these inputs must refuse them; the message as main reports it (fields worded as inputs). */
+function refusal(inputs: Record<string, string>): string {
+  withInputs(inputs);
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  let thrown: unknown;
+  try {
+    getInputs(home);
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(UsageError);
+  return describeError(thrown, inputName);
+}
+
 afterEach(() => {
   vi.unstubAllEnvs();
 });
@@ -38,16 +52,7 @@ describe('getInputs', () => {
       .filter((input) => !isRunnerInput(input))
       .map((input) => input.name),
   )('action.yml input %s is read and checked: a hostile value is refused naming it', (input) => {
-    withInputs({ [input]: 'a\n$(touch /tmp/ka-pwned)' });
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    let thrown: unknown;
-    try {
-      getInputs(home);
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toBeInstanceOf(UsageError);
-    expect(describeError(thrown, inputName)).toMatch(new RegExp(`^${input}: `));
+    expect(refusal({ [input]: 'a\n$(touch /tmp/ka-pwned)' })).toMatch(new RegExp(`^${input}: `));
   });
 
   test('every input is read and converted', () => {
@@ -168,17 +173,7 @@ describe('getInputs', () => {
     ['shell-hostile suffix', { 'cache-key-suffix': '$(id)' }, /^cache-key-suffix: .* may hold only/],
     ['newline in kubeconfig', { kubeconfig: 'a\nb' }, /^kubeconfig: "a\\nb" is not a usable file path/],
   ])('%s → a UsageError naming the input', (_, inputs, message) => {
-    withInputs(inputs);
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    let thrown: unknown;
-    try {
-      getInputs(home);
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toBeInstanceOf(UsageError);
-    // As main reports it: the field worded as the Action's input.
-    expect(describeError(thrown, inputName)).toMatch(message);
+    expect(refusal(inputs)).toMatch(message);
   });
 });
 
