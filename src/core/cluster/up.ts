@@ -72,10 +72,9 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
   // Expired clusters go first, so an expired one no longer holds its name.
   const [daemon] = await Promise.all([
     docker.info(),
-    reapExpired(docker, Math.floor(Date.now() / 1000), log)
-      .then(() => refuseTakenName(docker, opts.name))
-      .then(() => opts.onNameClaimed?.()),
+    reapExpired(docker, Math.floor(Date.now() / 1000), log).then(() => refuseTakenName(docker, opts.name)),
   ]);
+  opts.onNameClaimed?.();
   const image = await timed(phases, 'image', () => opts.resolveImage(opts.signal));
   throwIfAborted(opts.signal);
   let created: string | undefined;
