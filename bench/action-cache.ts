@@ -20,8 +20,8 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEnv } from '../src/cli/inputs.js';
 import { baseImageTag } from '../src/core/bake/bake.js';
+import { readRunEnv } from '../src/core/run-env.js';
 import { type RunnerJob, readCommandFile, runMain, runnerJob, runPost } from '../test/support/action.js';
 import { execOk } from '../test/support/exec.js';
 import useTempRoot from '../test/support/temp-root.js';
@@ -29,7 +29,7 @@ import { printTable, stats, timeIt, writeJson } from './lib/report.js';
 
 const K8S = process.env.BENCH_K8S ?? '1.35';
 const SOURCE = process.env.BENCH_KUBE_SOURCE ?? 'source';
-const CACHE = readEnv(process.env).cacheDir;
+const CACHE = readRunEnv(process.env).cacheDir;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 interface JobTimes {

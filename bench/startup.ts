@@ -25,7 +25,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEnv } from '../src/cli/inputs.js';
 import { baseImageTag, stageBakeInputs } from '../src/core/bake/bake.js';
 import type { NodeSpec } from '../src/core/cluster/create-options.js';
 import { PrivilegeMemo, startNode } from '../src/core/cluster/privilege.js';
@@ -39,6 +38,7 @@ import {
   resolveKubernetesVersion,
 } from '../src/core/image/versions.js';
 import { silentLogger } from '../src/core/logger.js';
+import { readRunEnv } from '../src/core/run-env.js';
 import { cli, isolatedEnv, parseJson } from '../test/support/cli.js';
 import { docker } from '../test/support/docker.js';
 import { exec, execOk } from '../test/support/exec.js';
@@ -65,7 +65,7 @@ const SEEDED = /\[agent\] image store seeded in (\S+)/;
 async function binDir(version: string): Promise<string> {
   if (process.env.KUBE_BIN_DIR) return process.env.KUBE_BIN_DIR;
   const out = await execOk('bash', ['image/kube/build-source.sh', version], {
-    env: { ...process.env, KIND_ACTION_CACHE: readEnv(process.env).cacheDir },
+    env: { ...process.env, KIND_ACTION_CACHE: readRunEnv(process.env).cacheDir },
   });
   return out.trim().split('\n').pop() ?? '';
 }
@@ -143,7 +143,10 @@ async function cold(
       const m = READY.exec(logs);
       if (m?.[1]) {
         const seed = SEEDED.exec(logs)?.[1];
-        return { ready: parseDuration(m[1]) / 1000, seed: seed ? parseDuration(seed) / 1000 : 0 };
+        return {
+          ready: parseDuration(m[1], 'ready') / 1000,
+          seed: seed ? parseDuration(seed, 'seeded') / 1000 : 0,
+        };
       }
       const failed = FAILED.exec(logs);
       if (failed) throw new Error(`${what}: ${failed[0]}`);

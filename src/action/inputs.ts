@@ -1,15 +1,25 @@
 import * as core from '@actions/core';
-import { existingFile, parseKubeSource } from '../cli/build-inputs.js';
-import { kubeconfigPath, readEnv } from '../cli/inputs.js';
-import type { KubeSource } from '../core/bake/sources.js';
+import { type KubeSource, parseKubeSource } from '../core/bake/sources.js';
 import { checkRegistryLogin, type RegistryLogin } from '../core/cluster/registry-login.js';
 import { DEFAULT_TTL, parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
+import { existingFile } from '../core/files.js';
 import { validateImageRef } from '../core/image/reference.js';
+import type { BuildPolicy } from '../core/image/resolve.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
+import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { truncate, validateClusterName } from '../core/names.js';
 
-export type BuildPolicy = 'auto' | 'always' | 'never';
+/** The Action's input for each field the core's errors name, where the two differ. */
+const INPUT_OF_FIELD: Readonly<Record<string, string>> = {
+  timeout: 'wait',
+  preload: 'preload-images',
+};
+
+/** How the Action words an error's field: the name of its input. */
+export function inputName(field: string): string {
+  return INPUT_OF_FIELD[field] ?? field;
+}
 
 /** Every input of action.yml, validated and in the form the run needs. */
 export interface Inputs {
@@ -36,14 +46,14 @@ export interface Inputs {
  * action.yml's, so a run outside a runner (tests, `act`) behaves the same.
  * Errors name the input and the accepted form.
  */
-export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
+export function getInputs(home: string): Inputs {
   // Mask first: nothing below may print the password, even in an error.
   const password = core.getInput('registry-password');
   if (password) core.setSecret(password);
-  const name = named('name', () => validateClusterName(text('name') || 'kind'));
+  const name = validateClusterName(text('name') || 'kind');
   const image = optional('image');
   const build = oneOf('build', ['auto', 'always', 'never'] as const, 'auto');
-  const preloadImages = list('preload-images').map((ref) => validateImageRef(ref, 'preload-images'));
+  const preloadImages = list('preload-images').map((ref) => validateImageRef(ref, 'preload'));
   const beforeCluster = existingFile(optional('before-cluster'), 'before-cluster');
   const afterCluster = existingFile(optional('after-cluster'), 'after-cluster');
   if (image !== undefined) {
@@ -57,7 +67,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   }
   return {
     name,
-    k8sVersion: named('k8s-version', () => resolveKubernetesVersion(optional('k8s-version'))),
+    k8sVersion: resolveKubernetesVersion(optional('k8s-version')),
     image,
     build,
     preloadImages,
@@ -66,9 +76,9 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     kubeSource: parseKubeSource(text('kube-source') || 'release', 'kube-source'),
     cache: bool('cache', true),
     cacheKeySuffix: suffix(text('cache-key-suffix')),
-    waitMs: parseDuration(text('wait') || '180s', 'wait'),
+    waitMs: parseDuration(text('wait') || '180s', 'timeout'),
     ttlMs: parseTtl(text('ttl') || DEFAULT_TTL, 'ttl'),
-    kubeconfig: named('kubeconfig', () => kubeconfigPath(optional('kubeconfig'), name, readEnv(env))),
+    kubeconfig: kubeconfigPath(optional('kubeconfig'), name, home),
     exportDockerHost: bool('export-docker-host', true),
     registry: registry(password),
     keep: bool('keep', false),
@@ -81,16 +91,6 @@ function text(input: string): string {
 
 function optional(input: string): string | undefined {
   return text(input) || undefined;
-}
-
-/** Re-word a core validator's error so it names the Action's input, not a CLI flag. */
-function named<T>(input: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(err.message.replace(/^--[\w-]+:/, `${input}:`));
-    throw err;
-  }
 }
 
 function oneOf<T extends string>(input: string, allowed: readonly T[], fallback: T): T {

@@ -2,20 +2,23 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { type CliEnv, readEnv } from '../cli/inputs.js';
-import { trapSignals } from '../cli/session.js';
 import { LocalDirectoryStore } from '../core/cache/local-store.js';
 import type { CacheStore } from '../core/cache/store.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
-import { refuseTakenName, type UpResult, up } from '../core/cluster/up.js';
+import { type UpResult, up } from '../core/cluster/up.js';
 import { DockerClient } from '../core/docker/client.js';
 import { readTextFile, resolveEndpoint } from '../core/docker/endpoint.js';
-import { errorMessage, NameTakenError } from '../core/errors.js';
+import { describeError, errorMessage } from '../core/errors.js';
+import { type ImagePlan, planImage } from '../core/image/plan.js';
+import { type Resolution, resolveImage } from '../core/image/resolve.js';
 import type { Logger } from '../core/logger.js';
+import { imageDir, nodeArch } from '../core/package.js';
+import { type RunEnv, readRunEnv } from '../core/run-env.js';
+import { trapSignals } from '../core/signals.js';
 import { ActionsCacheStore, runSaveKey } from './cache-store.js';
 import { collectDiagnostics } from './diagnostics.js';
-import { type ImagePlan, planImage, type Resolution, resolveImage } from './image.js';
-import { getInputs, type Inputs } from './inputs.js';
+import { actionBake } from './image.js';
+import { getInputs, type Inputs, inputName } from './inputs.js';
 import { actionsLogger } from './logger.js';
 import { kubeconfigSecrets } from './secrets.js';
 import { type MainState, saveMainState } from './state.js';
@@ -24,14 +27,14 @@ import { writeSummary } from './summary.js';
 /** The main step: validate, find or bake the image, start, wait, publish. */
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const log = actionsLogger();
+  const runEnv = readRunEnv(env);
   let inputs: Inputs;
   try {
-    inputs = getInputs(env);
+    inputs = getInputs(runEnv.home);
   } catch (err) {
-    core.setFailed(errorMessage(err));
+    core.setFailed(describeError(err, inputName));
     return;
   }
-  const cliEnv = readEnv(env);
   const temp = env.RUNNER_TEMP || tmpdir();
   const state: MainState = {
     name: inputs.name,
@@ -52,13 +55,16 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     state.endpoint = endpoint;
     saveMainState(state);
     docker = await DockerClient.connect(endpoint, log);
-    await claimName(docker, inputs.name);
-    state.owns = true;
-    saveMainState(state);
-    const started = await startCluster(docker, inputs, cliEnv, log, signals.signal);
+    // Claimed inside `up`, once expired clusters are swept: an expired cluster
+    // of this name is removed, not mistaken for someone else's.
+    const claim = (): void => {
+      state.owns = true;
+      saveMainState(state);
+    };
+    const started = await startCluster(docker, inputs, runEnv, claim, log, signals.signal);
     const { result, resolution, plan, store, workDir } = started;
     state.phase = 'ready';
-    const save = saveRequest(resolution, plan, store, workDir, cliEnv, env);
+    const save = saveRequest(resolution, plan, store, workDir, runEnv, env);
     if (save) state.save = save;
     saveMainState(state);
     await publish(result, resolution, inputs);
@@ -69,7 +75,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       state.diagnosed = true;
     }
     saveMainState(state);
-    core.setFailed(errorMessage(err));
+    core.setFailed(describeError(err, inputName));
   } finally {
     signals.dispose();
   }
@@ -83,16 +89,28 @@ interface Started {
   workDir: string;
 }
 
-/** Plan the image and its cache key, then `up` with the Action's image order. */
+/** Plan the image and its cache key, then `up` with the core's image policy. */
 async function startCluster(
   docker: DockerClient,
   inputs: Inputs,
-  cliEnv: CliEnv,
+  runEnv: RunEnv,
+  onNameClaimed: () => void,
   log: Logger,
   signal: AbortSignal,
 ): Promise<Started> {
-  const plan = inputs.image ? undefined : await planImage(docker, inputs);
-  const store = inputs.cache && plan ? cacheStore(cliEnv, log) : undefined;
+  const plan = inputs.image
+    ? undefined
+    : await planImage(docker, {
+        k8sVersion: inputs.k8sVersion,
+        kubeSource: inputs.kubeSource,
+        preload: inputs.preloadImages,
+        beforeCluster: inputs.beforeCluster,
+        afterCluster: inputs.afterCluster,
+        cacheKeySuffix: inputs.cacheKeySuffix,
+        imageDir: imageDir(),
+        arch: nodeArch(),
+      });
+  const store = inputs.cache && plan ? cacheStore(runEnv, log) : undefined;
   // Not under RUNNER_TEMP: the Actions cache matches entries by path, and
   // RUNNER_TEMP differs between jobs on some runners.
   const workDir = join(tmpdir(), 'kind-action-image', plan?.key ?? 'none');
@@ -103,7 +121,16 @@ async function startCluster(
       name: inputs.name,
       resolveImage: async (imageSignal) => {
         resolution = await resolveImage(
-          { docker, inputs, plan, store, workDir, env: cliEnv, log },
+          docker,
+          {
+            image: inputs.image,
+            k8sVersion: inputs.k8sVersion,
+            build: inputs.build,
+            plan,
+            cache: store ? { store, workDir, toolPath: runEnv.toolEnv.PATH ?? '' } : undefined,
+            bake: actionBake(docker, inputs, runEnv, log),
+          },
+          log,
           imageSignal,
         );
         return resolution.ref;
@@ -116,8 +143,9 @@ async function startCluster(
       listenAddress: '127.0.0.1',
       registry: inputs.registry,
       privilege: 'auto',
-      memo: PrivilegeMemo.inDir(cliEnv.stateDir),
+      memo: PrivilegeMemo.inDir(runEnv.stateDir),
       retainOnFailure: true,
+      onNameClaimed,
       signal,
     },
     log,
@@ -126,15 +154,7 @@ async function startCluster(
   return { result, resolution, plan, store, workDir };
 }
 
-/** Refuse a name another job or person is using: post would otherwise remove their cluster. */
-async function claimName(docker: DockerClient, name: string): Promise<void> {
-  await refuseTakenName(docker, name).catch((err: unknown) => {
-    // The Action's errors name the input; Docker failures pass through unchanged.
-    throw err instanceof NameTakenError ? new NameTakenError(`name: ${err.message}`) : err;
-  });
-}
-
-function cacheStore(env: CliEnv, log: Logger): CacheStore {
+function cacheStore(env: RunEnv, log: Logger): CacheStore {
   if (ActionsCacheStore.available()) return new ActionsCacheStore(log);
   const dir = join(env.cacheDir, 'images');
   log.info(`the GitHub Actions cache is not available here; caching the node image in ${dir}`);
@@ -147,7 +167,7 @@ function saveRequest(
   plan: ImagePlan | undefined,
   store: CacheStore | undefined,
   workDir: string,
-  cliEnv: CliEnv,
+  runEnv: RunEnv,
   env: NodeJS.ProcessEnv,
 ): MainState['save'] {
   if (resolution.source !== 'bake' || !plan || !store) return undefined;
@@ -159,7 +179,7 @@ function saveRequest(
     key: plan.key,
     workDir,
     store: 'local',
-    localDir: join(cliEnv.cacheDir, 'images'),
+    localDir: join(runEnv.cacheDir, 'images'),
   };
 }
 

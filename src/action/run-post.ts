@@ -33,7 +33,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     if (state.keep) core.info(`keep: true; leaving cluster "${state.name}" running`);
     else await teardown(docker, state.name, log);
     if (state.save && state.phase === 'ready' && jobStatus !== 'cancelled') {
-      await saveToCache(docker, state.save, log);
+      await saveToCache(docker, state.save, env.PATH ?? '', log);
     }
   } catch (err) {
     core.warning(`kind-action post: ${errorMessage(err)}`);
@@ -61,10 +61,11 @@ async function teardown(docker: DockerClient, name: string, log: Logger): Promis
 async function saveToCache(
   docker: DockerClient,
   save: NonNullable<MainState['save']>,
+  toolPath: string,
   log: Logger,
 ): Promise<void> {
   const store: CacheStore =
     save.store === 'actions' ? new ActionsCacheStore(log) : new LocalDirectoryStore(save.localDir ?? '');
-  const result = await saveImage(docker, save.ref, save.key, { store, workDir: save.workDir }, log);
+  const result = await saveImage(docker, save.ref, save.key, { store, workDir: save.workDir, toolPath }, log);
   if (!result.saved) core.warning(`the node image was not cached: ${result.reason}`);
 }

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import type { UpResult } from '../core/cluster/up.js';
-import type { Resolution } from './image.js';
+import type { Resolution } from '../core/image/resolve.js';
 
 const SOURCE_TEXT: Record<Resolution['source'], string> = {
   given: 'the image input',

@@ -1,10 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { KubeSource } from '../core/bake/sources.js';
-import { UsageError } from '../core/errors.js';
+import { type KubeSource, parseKubeSource } from '../core/bake/sources.js';
+import { existingFile } from '../core/files.js';
 import { validateImageRef } from '../core/image/reference.js';
 import { localNodeImage, resolveKubernetesVersion } from '../core/image/versions.js';
-import { truncate } from '../core/names.js';
 
 export interface RawBuild {
   k8sVersion?: string;
@@ -34,27 +31,13 @@ export function buildInputs(raw: RawBuild): BuildInputs {
   const k8sVersion = resolveKubernetesVersion(raw.k8sVersion);
   return {
     k8sVersion,
-    preload: raw.preload.map((ref) => validateImageRef(ref, '--preload')),
-    beforeCluster: existingFile(raw.beforeCluster, '--before-cluster'),
-    afterCluster: existingFile(raw.afterCluster, '--after-cluster'),
+    preload: raw.preload.map((ref) => validateImageRef(ref, 'preload')),
+    beforeCluster: existingFile(raw.beforeCluster, 'before-cluster'),
+    afterCluster: existingFile(raw.afterCluster, 'after-cluster'),
     kubeSource: parseKubeSource(raw.kubeSource),
-    tag: raw.tag === undefined ? localNodeImage(k8sVersion) : validateImageRef(raw.tag, '--tag'),
-    registrySecretFile: existingFile(raw.registrySecret, '--registry-secret'),
+    tag: raw.tag === undefined ? localNodeImage(k8sVersion) : validateImageRef(raw.tag, 'tag'),
+    registrySecretFile: existingFile(raw.registrySecret, 'registry-secret'),
     force: raw.force === true,
     json: raw.json === true,
   };
-}
-
-export function parseKubeSource(value: string, what = '--kube-source'): KubeSource {
-  if (value === 'source' || value === 'release') return value;
-  throw new UsageError(`${what}: "${truncate(value)}" is not one of release, source`);
-}
-
-export function existingFile(path: string | undefined, what: string): string | undefined {
-  if (path === undefined) return undefined;
-  const full = resolve(path);
-  if (!existsSync(full) || !statSync(full).isFile()) {
-    throw new UsageError(`${what}: "${truncate(path)}" is not an existing file`);
-  }
-  return full;
 }

@@ -1,4 +1,5 @@
 import { bake } from '../core/bake/bake.js';
+import { bakeDefaults } from '../core/bake/defaults.js';
 import { down } from '../core/cluster/down.js';
 import { exportKubeconfig } from '../core/cluster/kubeconfig.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
@@ -6,10 +7,10 @@ import { status } from '../core/cluster/status.js';
 import { up } from '../core/cluster/up.js';
 import { waitForUrl } from '../core/cluster/wait-url.js';
 import { UsageError } from '../core/errors.js';
-import { resolveNodeImage } from '../core/image/resolve.js';
-import { bakeDefaults } from './bake-context.js';
+import { resolveImage } from '../core/image/resolve.js';
+import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { buildInputs, type RawBuild } from './build-inputs.js';
-import { kubeconfigPath, optionalName, type RawUp, registryLogin, upInputs, waitInputs } from './inputs.js';
+import { optionalName, type RawUp, type RawWait, registryLogin, upInputs, waitInputs } from './inputs.js';
 import { printJson, printStatus, printUp } from './output.js';
 import type { Session } from './session.js';
 
@@ -26,23 +27,22 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
     docker,
     {
       name: inputs.name,
-      resolveImage: (signal) =>
-        resolveNodeImage(
+      resolveImage: async (signal) => {
+        const resolution = await resolveImage(
           docker,
           {
-            ...(inputs.image ? { image: inputs.image } : {}),
+            image: inputs.image,
             k8sVersion: inputs.k8sVersion,
+            build: 'auto',
             bake: async (tag, bakeSignal) => {
-              const defaults = bakeDefaults(s.env, s.signal);
               await bake(
                 docker,
                 {
-                  ...defaults,
+                  ...bakeDefaults(s.env, bakeSignal),
                   k8sVersion: inputs.k8sVersion,
                   tag,
                   kubeSource: inputs.kubeSource,
                   preload: [],
-                  signal: bakeSignal,
                 },
                 s.log,
               );
@@ -50,7 +50,9 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
           },
           s.log,
           signal,
-        ),
+        );
+        return resolution.ref;
+      },
       timeoutMs: inputs.timeoutMs,
       ttlMs: inputs.ttlMs,
       kubeconfigPath: inputs.kubeconfigPath,
@@ -88,21 +90,12 @@ export async function buildCommand(s: Session, raw: RawBuild): Promise<void> {
     },
     s.log,
   );
+  if (!result.baked) s.log.info('use --force to bake it anyway');
   if (inputs.json) printJson(result);
   else process.stdout.write(`${result.tag}\n`);
 }
 
-export async function waitCommand(
-  s: Session,
-  raw: {
-    url: string;
-    apiServer?: string;
-    name: string;
-    timeout: string;
-    kubeconfig?: string;
-    json?: boolean;
-  },
-): Promise<void> {
+export async function waitCommand(s: Session, raw: RawWait): Promise<void> {
   const inputs = waitInputs(raw, s.env);
   const result = await waitForUrl({ ...inputs, signal: s.signal }, s.log);
   if (inputs.json) printJson(result);
@@ -117,7 +110,7 @@ export async function kubeconfigCommand(
   raw: { name: string; kubeconfig?: string },
 ): Promise<void> {
   const name = optionalName(raw.name) ?? 'kind';
-  const path = kubeconfigPath(raw.kubeconfig, name, s.env);
+  const path = kubeconfigPath(raw.kubeconfig, name, s.env.home);
   process.stdout.write(`${await exportKubeconfig(await s.docker(), name, path)}\n`);
 }
 
@@ -130,7 +123,7 @@ export async function downCommand(
   // A named cluster's default file is cleaned too, as `up` would have written it there.
   const kubeconfig =
     raw.kubeconfig !== undefined || name !== undefined
-      ? kubeconfigPath(raw.kubeconfig, name ?? '', s.env)
+      ? kubeconfigPath(raw.kubeconfig, name ?? '', s.env.home)
       : undefined;
   const result = await down(await s.docker(), name, s.log, kubeconfig ? { kubeconfig } : {});
   if (raw.json) printJson(result);
@@ -147,7 +140,7 @@ export async function logsCommand(s: Session, raw: { name: string; tail: string 
   const name = optionalName(raw.name) ?? 'kind';
   const tail = raw.tail === 'all' ? 'all' : Number(raw.tail);
   if (tail !== 'all' && !(Number.isInteger(tail) && tail > 0)) {
-    throw new UsageError(`--tail: "${raw.tail}" is not a positive number or "all"`);
+    throw new UsageError(`"${raw.tail}" is not a positive number or "all"`, { field: 'tail' });
   }
   const docker = await s.docker();
   const { findNodes } = await import('../core/cluster/find.js');

@@ -1,7 +1,5 @@
 import { isIP } from 'node:net';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
-import type { KubeSource } from '../core/bake/sources.js';
+import { type KubeSource, parseKubeSource } from '../core/bake/sources.js';
 import { type PortMapping, parsePublish } from '../core/cluster/ports.js';
 import type { PrivilegeChoice } from '../core/cluster/privilege.js';
 import { checkRegistryLogin, type RegistryLogin } from '../core/cluster/registry-login.js';
@@ -9,39 +7,9 @@ import { parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { validateImageRef } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
+import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { truncate, validateClusterName } from '../core/names.js';
-import { parseKubeSource } from './build-inputs.js';
-
-/** Environment the CLI reads, once, at the edge. */
-export interface CliEnv {
-  home: string;
-  cacheDir: string;
-  stateDir: string;
-  debug: boolean;
-  /** REGISTRY, REGISTRY_USER and REGISTRY_PASSWORD, as given. */
-  registry: { server: string; user: string; password: string };
-  /** Where `--kube-source release` downloads from (tests point it at a local server). */
-  releaseBaseUrl: string | undefined;
-}
-
-export function readEnv(env: NodeJS.ProcessEnv): CliEnv {
-  const home = env.HOME || homedir();
-  const xdgCache = env.XDG_CACHE_HOME || join(home, '.cache');
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const registry = {
-    server: env.REGISTRY ?? '',
-    user: env.REGISTRY_USER ?? '',
-    password: env.REGISTRY_PASSWORD ?? '',
-  };
-  return {
-    home,
-    cacheDir: env.KIND_ACTION_CACHE || (isRoot ? '/var/cache/kind-action' : join(xdgCache, 'kind-action')),
-    stateDir: join(xdgCache, 'kind-action'),
-    debug: env.KIND_ACTION_DEBUG === '1' || env.RUNNER_DEBUG === '1',
-    registry,
-    releaseBaseUrl: env.KIND_ACTION_RELEASE_URL || undefined,
-  };
-}
+import type { RunEnv } from '../core/run-env.js';
 
 export interface RawUp {
   name: string;
@@ -75,16 +43,16 @@ export interface UpInputs {
   json: boolean;
 }
 
-export function upInputs(raw: RawUp, env: CliEnv): UpInputs {
+export function upInputs(raw: RawUp, env: RunEnv): UpInputs {
   const name = validateClusterName(raw.name);
   const listenAddress = parseListen(raw.listenAddress);
   return {
     name,
     image: raw.image === undefined ? undefined : validateImageRef(raw.image),
     k8sVersion: resolveKubernetesVersion(raw.k8sVersion),
-    timeoutMs: parseDuration(raw.timeout, '--timeout'),
-    ttlMs: parseTtl(raw.ttl, '--ttl'),
-    kubeconfigPath: kubeconfigPath(raw.kubeconfig, name, env),
+    timeoutMs: parseDuration(raw.timeout, 'timeout'),
+    ttlMs: parseTtl(raw.ttl, 'ttl'),
+    kubeconfigPath: kubeconfigPath(raw.kubeconfig, name, env.home),
     publish: raw.publish.map((p) => parsePublish(p, listenAddress)),
     listenAddress,
     privilege: parsePrivilege(raw.privilegedMode),
@@ -96,7 +64,7 @@ export function upInputs(raw: RawUp, env: CliEnv): UpInputs {
 }
 
 /** The node's registry login from the environment, checked before anything starts. */
-export function registryLogin(env: CliEnv): RegistryLogin | undefined {
+export function registryLogin(env: RunEnv): RegistryLogin | undefined {
   return checkRegistryLogin(
     env.registry,
     { server: 'REGISTRY', user: 'REGISTRY_USER', password: 'REGISTRY_PASSWORD' },
@@ -104,33 +72,23 @@ export function registryLogin(env: CliEnv): RegistryLogin | undefined {
   );
 }
 
-export function kubeconfigPath(given: string | undefined, name: string, env: CliEnv): string {
-  if (given === undefined) return join(env.home, '.kube', `kind-action-${name}.yaml`);
-  if (given.trim() === '' || given.includes('\n') || given.includes('\0')) {
-    throw new UsageError(`--kubeconfig: "${truncate(given)}" is not a usable file path`);
-  }
-  // Refused up front: the file is written only once the cluster is up.
-  if (given.length > 4095 || given.split('/').some((part) => Buffer.byteLength(part) > 255)) {
-    throw new UsageError(`--kubeconfig: "${truncate(given)}" is too long for a file path`);
-  }
-  return isAbsolute(given) ? given : resolve(given);
-}
-
 function parseListen(value: string): string {
   if (isIP(value) === 0) {
-    throw new UsageError(`--listen-address: "${truncate(value)}" is not an IP address`);
+    throw new UsageError(`"${truncate(value)}" is not an IP address`, { field: 'listen-address' });
   }
   return value;
 }
 
 function parseNetwork(value: string): string {
   if (/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(value)) return value;
-  throw new UsageError(`--network: "${truncate(value)}" is not a Docker network name`);
+  throw new UsageError(`"${truncate(value)}" is not a Docker network name`, { field: 'network' });
 }
 
 function parsePrivilege(value: string): PrivilegeChoice {
   if (value === 'auto' || value === 'privileged' || value === 'fallback') return value;
-  throw new UsageError(`--privileged-mode: "${truncate(value)}" is not one of auto, privileged, fallback`);
+  throw new UsageError(`"${truncate(value)}" is not one of auto, privileged, fallback`, {
+    field: 'privileged-mode',
+  });
 }
 
 export interface WaitInputs {
@@ -142,19 +100,18 @@ export interface WaitInputs {
   json: boolean;
 }
 
-export function waitInputs(
-  raw: {
-    url: string;
-    apiServer?: string;
-    name: string;
-    timeout: string;
-    kubeconfig?: string;
-    json?: boolean;
-  },
-  env: CliEnv,
-): WaitInputs {
-  const url = httpUrl(raw.url, '--url', 'http://kind:10080');
-  if (raw.apiServer !== undefined) httpUrl(raw.apiServer, '--api-server', 'https://kind:8443');
+export interface RawWait {
+  url: string;
+  apiServer?: string;
+  name: string;
+  timeout: string;
+  kubeconfig?: string;
+  json?: boolean;
+}
+
+export function waitInputs(raw: RawWait, env: RunEnv): WaitInputs {
+  const url = httpUrl(raw.url, 'url', 'http://kind:10080');
+  if (raw.apiServer !== undefined) httpUrl(raw.apiServer, 'api-server', 'https://kind:8443');
   const name = validateClusterName(raw.name);
   const base = url.origin;
   return {
@@ -162,23 +119,23 @@ export function waitInputs(
     apiServer:
       raw.apiServer ?? `https://${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:8443`,
     name,
-    timeoutMs: parseDuration(raw.timeout, '--timeout'),
-    kubeconfigPath: raw.kubeconfig === undefined ? undefined : kubeconfigPath(raw.kubeconfig, name, env),
+    timeoutMs: parseDuration(raw.timeout, 'timeout'),
+    kubeconfigPath: raw.kubeconfig === undefined ? undefined : kubeconfigPath(raw.kubeconfig, name, env.home),
     json: raw.json === true,
   };
 }
 
 /** An http(s) URL with nothing a kubeconfig or a request line could trip on. */
-function httpUrl(value: string, what: string, example: string): URL {
+function httpUrl(value: string, field: string, example: string): URL {
   let url: URL | undefined;
   try {
     url = /[\s"'`$\\]/.test(value) || value.length > 2048 ? undefined : new URL(value);
   } catch {
     url = undefined;
   }
-  if (!url) throw new UsageError(`${what}: "${truncate(value)}" is not a URL (e.g. ${example})`);
+  if (!url) throw new UsageError(`"${truncate(value)}" is not a URL (e.g. ${example})`, { field });
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`${what}: "${truncate(value)}" must start with http:// or https://`);
+    throw new UsageError(`"${truncate(value)}" must start with http:// or https://`, { field });
   }
   return url;
 }

@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_TTL } from '../core/duration.js';
-import { errorMessage, KindActionError } from '../core/errors.js';
+import { describeError, errorMessage, KindActionError } from '../core/errors.js';
+import { readRunEnv } from '../core/run-env.js';
+import { trapSignals } from '../core/signals.js';
 import { VERSION } from '../core/version.js';
 import {
   buildCommand,
@@ -11,12 +13,22 @@ import {
   upCommand,
   waitCommand,
 } from './commands.js';
-import { readEnv } from './inputs.js';
-import { createSession, type Session, trapSignals } from './session.js';
+import { createSession, type Session } from './session.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function buildProgram(session: () => Session): Command {
+/** `--name`, which every command takes, with its meaning there and its default. */
+function nameOption(text: string, fallback?: string): Option {
+  const option = new Option('--name <name>', text);
+  return fallback === undefined ? option : option.default(fallback);
+}
+
+function jsonOption(text = 'print the result as one JSON object'): Option {
+  return new Option('--json', text);
+}
+
+/** The commander program; each command's action gets its session from `session`. */
+export function buildProgram(session: () => Session): Command {
   const program = new Command('kind-action')
     .description('A throwaway single-node Kubernetes cluster for CI, ready in seconds.')
     .version(VERSION)
@@ -27,7 +39,7 @@ function buildProgram(session: () => Session): Command {
   program
     .command('up')
     .description('start a cluster and wait until it is ready')
-    .option('--name <name>', 'cluster name (a DNS label)', 'kind')
+    .addOption(nameOption('cluster name (a DNS label)', 'kind'))
     .option('--image <ref>', 'node image to run (default: the baked image for --k8s-version)')
     .option('--k8s-version <x.y>', 'Kubernetes version of the node image')
     .option('--timeout <duration>', 'how long to wait for readiness', '180s')
@@ -51,7 +63,7 @@ function buildProgram(session: () => Session): Command {
       'release',
     )
     .option('--retain', 'keep the node container if it fails to become ready')
-    .option('--json', 'print the result as one JSON object')
+    .addOption(jsonOption())
     .action((opts) => upCommand(session(), opts));
 
   program
@@ -72,7 +84,7 @@ function buildProgram(session: () => Session): Command {
       'KEY=VALUE file with REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD, used only while baking',
     )
     .option('--force', 'bake again even if the tag already holds a bake of the same inputs')
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption('print the result as JSON'))
     .action((opts) => buildCommand(session(), opts));
 
   program
@@ -83,42 +95,42 @@ function buildProgram(session: () => Session): Command {
       '--api-server <url>',
       'API server URL to put in the kubeconfig (default: https://<url host>:8443)',
     )
-    .option('--name <name>', 'context name suffix', 'kind')
+    .addOption(nameOption('context name suffix', 'kind'))
     .option('--timeout <duration>', 'how long to wait', '180s')
     .option('--kubeconfig <path>', 'write the kubeconfig here')
-    .option('--json', 'print the result as one JSON object')
+    .addOption(jsonOption())
     .action((opts) => waitCommand(session(), opts));
 
   program
     .command('kubeconfig')
     .description("write a running cluster's kubeconfig and print its path")
-    .option('--name <name>', 'cluster name', 'kind')
+    .addOption(nameOption('cluster name', 'kind'))
     .option('--kubeconfig <path>', 'where to write it')
     .action((opts) => kubeconfigCommand(session(), opts));
 
   program
     .command('down')
     .description('delete a cluster (or all) and everything labelled for it')
-    .option('--name <name>', 'cluster name (default: kind)')
+    .addOption(nameOption('cluster name (default: kind)'))
     .option('--all', 'delete every kind-action cluster on this daemon')
     .option(
       '--kubeconfig <path>',
       "also remove the cluster's entries from this kubeconfig (default: ~/.kube/kind-action-<name>.yaml)",
     )
-    .option('--json', 'print what was removed as JSON')
+    .addOption(jsonOption('print what was removed as JSON'))
     .action((opts) => downCommand(session(), opts));
 
   program
     .command('status')
     .description('list clusters and their readiness')
-    .option('--name <name>', 'only this cluster')
-    .option('--json', 'print JSON')
+    .addOption(nameOption('only this cluster'))
+    .addOption(jsonOption('print JSON'))
     .action((opts) => statusCommand(session(), opts));
 
   program
     .command('logs')
     .description("print the node container's logs")
-    .option('--name <name>', 'cluster name', 'kind')
+    .addOption(nameOption('cluster name', 'kind'))
     .option('--tail <n>', 'number of lines from the end, or "all"', 'all')
     .action((opts) => logsCommand(session(), opts));
 
@@ -127,7 +139,7 @@ function buildProgram(session: () => Session): Command {
 
 /** Run the CLI; resolves to the process exit code. Never calls process.exit. */
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const cliEnv = readEnv(env);
+  const cliEnv = readRunEnv(env);
   const traps = trapSignals(createSession(cliEnv, env, new AbortController().signal).log);
   let current: Session | undefined;
   const program = buildProgram(() => {
@@ -151,10 +163,15 @@ function exitCodeFor(err: unknown, s: Session): number {
       : 2;
   }
   if (err instanceof KindActionError) {
-    s.log.error(err.message);
+    s.log.error(describeError(err, optionName));
     return err.exitCode;
   }
   s.log.error(errorMessage(err));
   if (err instanceof Error && err.stack) s.log.debug(err.stack);
   return 1;
+}
+
+/** How the CLI words an error's field: its long option. */
+export function optionName(field: string): string {
+  return `--${field}`;
 }

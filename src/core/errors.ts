@@ -4,37 +4,52 @@
  */
 export class KindActionError extends Error {
   readonly exitCode: number = 1;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * The option the error is about, in neutral terms (`timeout`, `k8s-version`,
+   * `name`…), when there is one. The message then leaves it out, and each
+   * adapter names it in its own words (see describeError).
+   */
+  readonly field: string | undefined;
+  /** The message without the field. */
+  readonly detail: string;
+  constructor(message: string, options?: ErrorOptions) {
+    super(options?.field === undefined ? message : `${options.field}: ${message}`, options);
     this.name = new.target.name;
+    this.field = options?.field;
+    this.detail = message;
   }
 }
 
+export interface ErrorOptions {
+  cause?: unknown;
+  field?: string;
+}
+
+/**
+ * An error's message as an adapter shows it: the field, when the error has
+ * one, named by `word` (the CLI's `--timeout`, the Action's `wait` input).
+ */
+export function describeError(err: unknown, word: (field: string) => string): string {
+  if (err instanceof KindActionError && err.field !== undefined) return `${word(err.field)}: ${err.detail}`;
+  return errorMessage(err);
+}
+
+/**
+ * What the user can fix (the input, the daemon they point at, a name or a
+ * port they chose) rather than a fault of the tool: exit code 2.
+ */
+export class UserFixableError extends KindActionError {
+  override readonly exitCode = 2;
+}
+
 /** The caller asked for something invalid: a flag, a name, a duration. */
-export class UsageError extends KindActionError {
-  override readonly exitCode = 2;
-}
+export class UsageError extends UserFixableError {}
+export class DockerUnavailableError extends UserFixableError {}
+export class ImageNotFoundError extends UserFixableError {}
+export class PortInUseError extends UserFixableError {}
+export class NameTakenError extends UserFixableError {}
 
-export class DockerUnavailableError extends KindActionError {
-  override readonly exitCode = 2;
-}
-
-export class ImageNotFoundError extends KindActionError {
-  override readonly exitCode = 2;
-}
-
-export class PortInUseError extends KindActionError {
-  override readonly exitCode = 2;
-}
-
-export class NameTakenError extends KindActionError {
-  override readonly exitCode = 2;
-}
-
-export class ClusterNotFoundError extends KindActionError {
-  override readonly exitCode = 1;
-}
-
+export class ClusterNotFoundError extends KindActionError {}
 export class DockerApiError extends KindActionError {}
 
 export class ReadinessTimeoutError extends KindActionError {}

@@ -6,13 +6,15 @@ export const MAX_NAME_LENGTH = 40;
 
 /** A cluster name must be a DNS label: it names the container and the context. */
 export function validateClusterName(name: string): string {
-  if (name.length === 0) throw new UsageError('--name: the cluster name is empty');
+  const field = 'name';
+  if (name.length === 0) throw new UsageError('the cluster name is empty', { field });
   if (name.length > MAX_NAME_LENGTH) {
-    throw new UsageError(`--name: "${truncate(name)}" is longer than ${MAX_NAME_LENGTH} characters`);
+    throw new UsageError(`"${truncate(name)}" is longer than ${MAX_NAME_LENGTH} characters`, { field });
   }
   if (!DNS_LABEL.test(name)) {
     throw new UsageError(
-      `--name: "${truncate(name)}" is not a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit)`,
+      `"${truncate(name)}" is not a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit)`,
+      { field },
     );
   }
   return name;

@@ -42,7 +42,13 @@ describe('the node image restored from the cache', () => {
     await execOk('docker', ['tag', image, REF]);
     const store = new LocalDirectoryStore(join(dir, 'store'));
     const before = await snapshot();
-    const saved = await saveImage(docker, REF, 'rt-1', { store, workDir: join(dir, 'work') }, silentLogger);
+    const saved = await saveImage(
+      docker,
+      REF,
+      'rt-1',
+      { store, workDir: join(dir, 'work'), toolPath: process.env.PATH ?? '' },
+      silentLogger,
+    );
     expect(saved.saved, JSON.stringify(saved)).toBe(true);
     // The container save exported from, and the volume the image's VOLUME gave it, are gone.
     expect(await snapshot()).toEqual(before);
@@ -51,7 +57,7 @@ describe('the node image restored from the cache', () => {
     const restored = await restoreImage(
       docker,
       REF,
-      { store, key: 'rt-1', prefixes: [], workDir: join(dir, 'work') },
+      { store, key: 'rt-1', prefixes: [], workDir: join(dir, 'work'), toolPath: process.env.PATH ?? '' },
       silentLogger,
     );
     expect(restored, JSON.stringify(restored)).toMatchObject({ hit: true });

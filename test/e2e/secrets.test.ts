@@ -227,11 +227,11 @@ describe('registry credentials and the admin key stay secret', () => {
       client,
       TAG,
       'secrets-test',
-      { store, workDir: join(dir, 'work') },
+      { store, workDir: join(dir, 'work'), toolPath: process.env.PATH ?? '' },
       silentLogger,
     );
     expect(saved.saved, JSON.stringify(saved)).toBe(true);
-    const codec = defaultCodec();
+    const codec = defaultCodec(process.env.PATH ?? '');
     const entry = await execOk('find', [join(dir, 'cache'), '-name', codec.file]);
     const file = entry.trim().split('\n')[0] ?? '';
     expect(statSync(file).size).toBeGreaterThan(0);

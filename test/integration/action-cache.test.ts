@@ -98,7 +98,13 @@ async function removeImage(ref: string): Promise<void> {
   await execOk('docker', ['rmi', '-f', ref]).catch(() => '');
 }
 
-const opts = () => ({ store, key: 'k', prefixes: ['k-'], workDir: join(dir, 'work') });
+const opts = () => ({
+  store,
+  key: 'k',
+  prefixes: ['k-'],
+  workDir: join(dir, 'work'),
+  toolPath: process.env.PATH ?? '',
+});
 const entryFile = (key: string, codec: Codec = zstdCodec): string => join(storeDir, key, codec.file);
 
 /** `bytes` compressed by `codec` into `file`. */
@@ -127,7 +133,11 @@ beforeAll(async () => {
     docker,
     REF,
     'k-r1-1',
-    { store: new LocalDirectoryStore(golden), workDir: join(golden, '.work') },
+    {
+      store: new LocalDirectoryStore(golden),
+      workDir: join(golden, '.work'),
+      toolPath: process.env.PATH ?? '',
+    },
     log,
   );
   expect(saved).toMatchObject({ saved: true });
@@ -172,8 +182,8 @@ describe('DockerClient', () => {
 
 describe('image cache round trip', () => {
   test('zstd is the codec where the program is installed (as on this machine and GitHub runners)', () => {
-    expect(defaultCodec().name).toBe('zstd');
-    expect(defaultCodec({ PATH: '/nonexistent' }).name).toBe('gzip');
+    expect(defaultCodec(process.env.PATH ?? '').name).toBe('zstd');
+    expect(defaultCodec('/nonexistent').name).toBe('gzip');
   });
 
   test('save then restore gives back the same files and configuration; each entry file has its sha256', async () => {
@@ -275,7 +285,15 @@ describe('image cache round trip', () => {
     await makeImage(OTHER);
     const other = join(dir, 'other');
     mkdirSync(other);
-    expect(await saveImage(docker, OTHER, 'k-r2-1', { store, workDir: other }, log)).toMatchObject({
+    expect(
+      await saveImage(
+        docker,
+        OTHER,
+        'k-r2-1',
+        { store, workDir: other, toolPath: process.env.PATH ?? '' },
+        log,
+      ),
+    ).toMatchObject({
       saved: true,
     });
     rmSync(join(storeDir, 'k-r1-1'), { recursive: true });
@@ -292,7 +310,7 @@ describe('image cache round trip', () => {
       docker,
       REF,
       'k-r3-1',
-      { store, workDir: join(dir, 'gz'), codec: gzipCodec },
+      { store, workDir: join(dir, 'gz'), codec: gzipCodec, toolPath: process.env.PATH ?? '' },
       log,
     );
     expect(saved).toMatchObject({ saved: true });
@@ -339,7 +357,13 @@ describe('image cache round trip', () => {
       'sh',
       ONBUILD,
     ]);
-    const r = await saveImage(docker, ONBUILD, 'k-onbuild', { store, workDir: join(dir, 'w3') }, log);
+    const r = await saveImage(
+      docker,
+      ONBUILD,
+      'k-onbuild',
+      { store, workDir: join(dir, 'w3'), toolPath: process.env.PATH ?? '' },
+      log,
+    );
     expect(r).toEqual({
       saved: false,
       reason: 'the image sets ONBUILD, which docker import cannot restore',
@@ -351,7 +375,13 @@ describe('image cache round trip', () => {
 
   test('the size guard skips the save and stores nothing', async () => {
     await makeImage(REF);
-    const r = await saveImage(docker, REF, 'k-big', { store, workDir: join(dir, 'w2'), maxBytes: 1024 }, log);
+    const r = await saveImage(
+      docker,
+      REF,
+      'k-big',
+      { store, workDir: join(dir, 'w2'), maxBytes: 1024, toolPath: process.env.PATH ?? '' },
+      log,
+    );
     expect(r.saved).toBe(false);
     if (!r.saved) expect(r.reason).toMatch(/MB, over the 0 MB limit/);
     expect(readdirSync(storeDir)).toEqual(['k-r1-1']);

@@ -12,12 +12,15 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readCommandFile, removeRunnerJobs, runMain, runnerJob, runPost } from '../support/action.js';
 import { cli, isolatedEnv } from '../support/cli.js';
 import { docker, leftovers, NOTHING } from '../support/docker.js';
 import { fakeNodeImage } from '../support/fake-node.js';
+import { actionInputs, isRunnerInput } from '../support/sources-of-truth.js';
+import { statusSchemaErrors } from '../support/status-schema.js';
 
 /**
  * The Action's main and post as real node processes, the way a runner runs
@@ -34,6 +37,7 @@ const NAMES = [
   'act-exit',
   'act-later',
   'act-keep',
+  'act-expired',
 ];
 
 afterAll(async () => {
@@ -59,7 +63,7 @@ describe('main then post, with a node that becomes ready', () => {
     });
     expect(out['api-server']).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(out['docker-host']).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
-    expect(Number(out['ready-seconds'])).toBeGreaterThanOrEqual(0);
+    expect(out['ready-seconds']).toMatch(/^\d+(\.\d+)?$/);
 
     expect(readCommandFile(job.files.env)).toEqual({
       KUBECONFIG: out.kubeconfig,
@@ -186,7 +190,10 @@ describe('failures: diagnostics, then teardown in post', () => {
     ]);
     // The fake node has no kubectl: that piece says so instead of failing the step.
     expect(readFileSync(`${dir}/nodes-pods.txt`, 'utf8')).toMatch(/not available|exit/);
-    expect(readFileSync(`${dir}/status.json`, 'utf8')).toMatch(/\{|kubernetes/);
+    // The node's own /status, as served: the agent's shape, saying why it is not ready.
+    const status = JSON.parse(readFileSync(`${dir}/status.json`, 'utf8'));
+    expect(statusSchemaErrors(status)).toEqual([]);
+    expect(status.kubernetes).toEqual({ ok: false, reason: 'coredns: 0 ready pods' });
     const state = JSON.parse(readCommandFile(job.files.state)['kind-action'] ?? '{}');
     expect(state).toMatchObject({ phase: 'failed', diagnosed: true });
     // The failed node is kept for post (and for diagnostics), then removed there.
@@ -256,6 +263,42 @@ describe('failures: diagnostics, then teardown in post', () => {
     expect(p.stdout).toContain('nothing to clean up');
     expect((await leftovers('act-taken')).containers).toHaveLength(1);
     await cli(['down', '--name', 'act-taken'], env);
+  });
+
+  test('an expired cluster of the same name: main sweeps it and starts its own, post removes that', async () => {
+    // Left by an earlier job that never ran its post step, its time to live now over.
+    const env = isolatedEnv();
+    const old = await cli(
+      ['up', '--name', 'act-expired', '--image', fakeNodeImage('ready'), '--ttl', '1s'],
+      env,
+    );
+    expect(old.code, old.stderr).toBe(0);
+    const [node] = await docker.listContainers({
+      all: true,
+      filters: { label: ['io.kind-action.cluster=act-expired'] },
+    });
+    const expires = Number(node?.Labels['io.kind-action.expires']);
+    expect(expires).toBeGreaterThan(0);
+    // Wait until the label's second has certainly passed (a wait, not a timing assertion).
+    while (Math.floor(Date.now() / 1000) <= expires) await sleep(250);
+
+    const job = runnerJob();
+    const r = await runMain(job, { name: 'act-expired', image: fakeNodeImage('ready') });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain('cluster "act-expired" outlived its time to live; removing it');
+    const state = JSON.parse(readCommandFile(job.files.state)['kind-action'] ?? '{}');
+    expect(state).toMatchObject({ name: 'act-expired', owns: true, phase: 'ready' });
+    const [mine] = await docker.listContainers({
+      all: true,
+      filters: { label: ['io.kind-action.cluster=act-expired'] },
+    });
+    expect(mine?.Id).not.toBe(node?.Id);
+    expect(mine?.Labels['io.kind-action.expires']).not.toBe(String(expires));
+
+    const p = await runPost(job, {}, 'success');
+    expect(p.code).toBe(0);
+    expect(p.stdout).toContain('removed 1 container(s)');
+    expect(await leftovers('act-expired')).toEqual(NOTHING);
   });
 
   test('post with no state from main does nothing and succeeds', async () => {
@@ -365,27 +408,13 @@ describe('bad input: a clear error before anything starts, nothing created', () 
   });
 });
 
-/** Every input of action.yml; an empty value means "the default" on a runner, so it is not bad. */
-const ACTION_INPUTS = [
-  'name',
-  'k8s-version',
-  'image',
-  'build',
-  'preload-images',
-  'before-cluster',
-  'after-cluster',
-  'kube-source',
-  'cache',
-  'cache-key-suffix',
-  'wait',
-  'ttl',
-  'kubeconfig',
-  'export-docker-host',
-  'registry',
-  'registry-user',
-  'registry-password',
-  'keep',
-];
+/**
+ * Every input of action.yml a user sets (the runner fills job-status); an
+ * empty value means "the default" on a runner, so it is not bad.
+ */
+const ACTION_INPUTS = actionInputs()
+  .filter((input) => !isRunnerInput(input))
+  .map((input) => input.name);
 const HOSTILE_VALUES: [string, string][] = [
   ['very long', 'a'.repeat(5000)],
   ['command substitution', '$(touch /tmp/ka-pwned)'],

@@ -7,6 +7,7 @@ import { CLI, cli, isolatedEnv } from '../support/cli.js';
 import { leftovers, NOTHING, snapshot } from '../support/docker.js';
 import { exec } from '../support/exec.js';
 import { fakeNodeImage } from '../support/fake-node.js';
+import { cliValueOptions } from '../support/sources-of-truth.js';
 
 const env = isolatedEnv();
 let blocker: Server;
@@ -124,7 +125,7 @@ describe('bad input: a clear error naming the problem, exit 2, nothing left behi
     const r = await cli(['up', '--name', 'noimg', '--image', 'kind-action-test/does-not-exist:v0'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /--image kind-action-test\/does-not-exist:v0: not present locally and the pull failed/,
+      /--image: kind-action-test\/does-not-exist:v0: not present locally and the pull failed/,
     );
     expect(await leftovers('noimg')).toEqual(NOTHING);
   });
@@ -187,30 +188,33 @@ const HOSTILE: [string, string][] = [
 ];
 
 /**
- * Every option of every command that takes a value, after arguments that are
- * valid on their own; the option under test comes last, so it wins.
+ * Arguments valid on their own, per command; the option under test comes
+ * after them, so it wins. A command without an entry fails the test below.
  */
-const OPTIONS: [string[], string][] = [
-  ...['--name', '--image', '--k8s-version', '--timeout', '--ttl', '--publish'].map(
-    (o) => [['up', '--image', ready], o] as [string[], string],
-  ),
-  ...['--listen-address', '--network', '--privileged-mode', '--kube-source', '--kubeconfig'].map(
-    (o) => [['up', '--image', ready], o] as [string[], string],
-  ),
-  ...['--k8s-version', '--preload', '--before-cluster', '--after-cluster', '--kube-source', '--tag'].map(
-    (o) => [['build'], o] as [string[], string],
-  ),
-  [['build'], '--registry-secret'],
-  ...['--url', '--api-server', '--timeout', '--name', '--kubeconfig'].map(
-    (o) => [['wait', '--url', 'http://127.0.0.1:1', '--timeout', '1s'], o] as [string[], string],
-  ),
-  [['down'], '--name'],
-  [['down', '--name', 'x'], '--kubeconfig'],
-  [['status'], '--name'],
-  [['logs'], '--name'],
-  [['kubeconfig'], '--name'],
-  [['kubeconfig', '--name', 'kind'], '--kubeconfig'],
-];
+const BASE: Record<string, string[]> = {
+  up: ['up', '--image', ready],
+  build: ['build'],
+  wait: ['wait', '--url', 'http://127.0.0.1:1', '--timeout', '1s'],
+  down: ['down'],
+  status: ['status'],
+  logs: ['logs'],
+  kubeconfig: ['kubeconfig'],
+};
+
+/** Every option of every command that takes a value, read from the commander program. */
+const OPTIONS: [string[], string][] = cliValueOptions().map(({ command, flag }) => [
+  BASE[command] ?? [command],
+  flag,
+]);
+
+test('every command with an option that takes a value has valid base arguments', () => {
+  const commands = new Set(cliValueOptions().map((o) => o.command));
+  expect([...commands].filter((c) => !BASE[c])).toEqual([]);
+  // The walk really reads the program: a known option of each kind is there.
+  expect(OPTIONS.map(([base, flag]) => `${base[0]} ${flag}`)).toEqual(
+    expect.arrayContaining(['up --timeout', 'build --preload', 'wait --url', 'logs --tail']),
+  );
+});
 
 /** A file name is free text: these are valid paths, written literally (shown below). */
 const LITERAL_PATHS = new Set(['command substitution', 'quote breakout']);

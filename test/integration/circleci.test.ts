@@ -159,7 +159,9 @@ describe('circleci/kind.sh against the test node', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/timed out .*kubernetes-ready.*coredns: 0 ready pods/);
       if (mode === 'docker') {
-        expect(r.stderr).toMatch(/the node's \/status: \{.*"mode":"never"/);
+        expect(r.stderr).toMatch(
+          /the node's \/status: \{.*"kubernetes":\{"ok":false,"reason":"coredns: 0 ready pods"\}/,
+        );
         expect(r.stderr).toContain('did not become ready in 3s (KIND_TIMEOUT)');
       }
       expect(readFileSync(env.BASH_ENV ?? '', 'utf8')).toBe('');

@@ -164,7 +164,9 @@ describe('GitLab template against the test node (readiness protocol only)', () =
     });
     expect(r.code).toBe(1);
     expect(r.output).toMatch(/timed out after 3s waiting for \/kubernetes-ready on the node service "kind"/);
-    expect(r.output).toMatch(/the node's \/status: \{.*"mode":"never"/);
+    expect(r.output).toMatch(
+      /the node's \/status: \{.*"kubernetes":\{"ok":false,"reason":"coredns: 0 ready pods"\}/,
+    );
   });
 
   test.each([
@@ -188,7 +190,9 @@ describe('GitLab template against the test node (readiness protocol only)', () =
           `timed out after ${timeout} waiting for /kubernetes-ready on the node service "kind" .*HTTP 503: coredns: 0 ready pods`,
         ),
       );
-      expect(r.output).toMatch(/the node's \/status: \{.*"mode":"never"/);
+      expect(r.output).toMatch(
+        /the node's \/status: \{.*"kubernetes":\{"ok":false,"reason":"coredns: 0 ready pods"\}/,
+      );
       expect(r.output).toContain(`did not become ready in ${timeout} (KIND_TIMEOUT)`);
       expect(r.output).not.toContain('must not run');
     },

@@ -159,6 +159,7 @@ describe('kubeBinaries with --kube-source release', () => {
       cacheDir,
       releaseBaseUrl: realBase,
       arch: 'amd64',
+      toolEnv: process.env,
       signal: new AbortController().signal,
     };
     tamper = true;

@@ -2,17 +2,32 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { getInputs, splitList } from '../../src/action/inputs.js';
-import { UsageError } from '../../src/core/errors.js';
-import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS } from '../../src/core/image/versions.js';
+import { getInputs, inputName, splitList } from '../../src/action/inputs.js';
+import { describeError, UsageError } from '../../src/core/errors.js';
+import { actionInputs, isRunnerInput } from '../support/sources-of-truth.js';
 
 const hook = join(mkdtempSync(join(tmpdir(), 'ka-inputs-')), 'hook.sh');
 writeFileSync(hook, '#!/bin/sh\ntrue\n');
-const env = { HOME: '/home/runner', XDG_CACHE_HOME: '/home/runner/.cache' };
+const home = '/home/runner';
+const USER_INPUTS = actionInputs().filter((input) => !isRunnerInput(input));
 
 /** Set `with:` values the way the runner does, for one call. */
 function withInputs(inputs: Record<string, string>): void {
   for (const [k, v] of Object.entries(inputs)) vi.stubEnv(`INPUT_${k.toUpperCase()}`, v);
+}
+
+/** getInputs with these inputs must refuse them; the message as main reports it (fields worded as inputs). */
+function refusal(inputs: Record<string, string>): string {
+  withInputs(inputs);
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  let thrown: unknown;
+  try {
+    getInputs(home);
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(UsageError);
+  return describeError(thrown, inputName);
 }
 
 afterEach(() => {
@@ -20,26 +35,24 @@ afterEach(() => {
 });
 
 describe('getInputs', () => {
-  test('defaults match action.yml', () => {
+  test('an input left unset behaves as its default in action.yml', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    expect(getInputs(env)).toEqual({
-      name: 'kind',
-      k8sVersion: KUBERNETES_VERSIONS[DEFAULT_KUBERNETES],
-      image: undefined,
-      build: 'auto',
-      preloadImages: [],
-      beforeCluster: undefined,
-      afterCluster: undefined,
-      kubeSource: 'release',
-      cache: true,
-      cacheKeySuffix: '',
-      waitMs: 180_000,
-      ttlMs: 6 * 3_600_000,
-      kubeconfig: '/home/runner/.kube/kind-action-kind.yaml',
-      exportDockerHost: true,
-      registry: undefined,
-      keep: false,
-    });
+    const unset = getInputs(home);
+    withInputs(Object.fromEntries(USER_INPUTS.map((input) => [input.name, input.default])));
+    expect(getInputs(home)).toEqual(unset);
+    // The comparison means something only if action.yml gives defaults that matter.
+    expect(USER_INPUTS.filter((input) => input.default !== '').map((input) => input.name)).toEqual(
+      expect.arrayContaining(['name', 'wait', 'ttl', 'cache', 'build']),
+    );
+    expect(unset.kubeconfig).toBe(`${home}/.kube/kind-action-${unset.name}.yaml`);
+  });
+
+  test.each(
+    actionInputs()
+      .filter((input) => !isRunnerInput(input))
+      .map((input) => input.name),
+  )('action.yml input %s is read and checked: a hostile value is refused naming it', (input) => {
+    expect(refusal({ [input]: 'a\n$(touch /tmp/ka-pwned)' })).toMatch(new RegExp(`^${input}: `));
   });
 
   test('every input is read and converted', () => {
@@ -67,7 +80,7 @@ describe('getInputs', () => {
       out.push(String(s));
       return true;
     });
-    expect(getInputs(env)).toMatchObject({
+    expect(getInputs(home)).toMatchObject({
       name: 'ci-1',
       k8sVersion: '1.36.3',
       build: 'always',
@@ -160,10 +173,7 @@ describe('getInputs', () => {
     ['shell-hostile suffix', { 'cache-key-suffix': '$(id)' }, /^cache-key-suffix: .* may hold only/],
     ['newline in kubeconfig', { kubeconfig: 'a\nb' }, /^kubeconfig: "a\\nb" is not a usable file path/],
   ])('%s → a UsageError naming the input', (_, inputs, message) => {
-    withInputs(inputs);
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    expect(() => getInputs(env)).toThrow(UsageError);
-    expect(() => getInputs(env)).toThrow(message);
+    expect(refusal(inputs)).toMatch(message);
   });
 });
 

@@ -23,7 +23,7 @@ describe('cacheKey', () => {
     expect(baseKey.length).toBeLessThan(512);
   });
 
-  test.each<[string, Partial<CacheKeyParts>]>([
+  const CHANGES: [string, Partial<CacheKeyParts>][] = [
     ['tool version', { toolVersion: '0.2.0' }],
     ['Kubernetes version', { k8sVersion: '1.34.4' }],
     ['binary source', { kubeSource: 'source' }],
@@ -35,8 +35,16 @@ describe('cacheKey', () => {
     ['before-cluster hook content', { hooks: { 'before-cluster': 'd'.repeat(64) } }],
     ['after-cluster hook content', { hooks: { 'after-cluster': 'd'.repeat(64) } }],
     ['cache-key-suffix', { suffix: 'v2' }],
-  ])('changes with the %s', (_, change) => {
+  ];
+
+  test.each(CHANGES)('changes with the %s', (_, change) => {
     expect(cacheKey({ ...base, ...change })).not.toBe(baseKey);
+  });
+
+  test('every part of the key is among the changes tried', () => {
+    // `base` is a whole CacheKeyParts (the compiler sees to it), so a new part cannot escape.
+    const tried = new Set(CHANGES.flatMap(([, change]) => Object.keys(change)));
+    expect([...tried].sort()).toEqual(Object.keys(base).sort());
   });
 
   test.each<[string, Partial<CacheKeyParts>, Partial<CacheKeyParts>]>([

@@ -3,6 +3,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   truncateSync,
   utimesSync,
   writeFileSync,
@@ -44,7 +45,8 @@ describe('integrity', () => {
     ['a partial (truncated) file', (f) => truncateSync(f, 5), /\(5 bytes\) has sha256/],
     ['a missing checksum', (f) => writeFileSync(`${f}.sha256`, ''), /holds no sha256/],
     ['a garbage checksum', (f) => writeFileSync(`${f}.sha256`, 'not-a-hash  x\n'), /holds no sha256/],
-    ['a missing archive', (f) => truncateSync(f, 0), /has sha256/],
+    ['an empty archive', (f) => truncateSync(f, 0), /\(0 bytes\) has sha256/],
+    ['a missing archive', (f) => rmSync(f), /^rootfs\.tar\.gz is missing$/],
   ])('%s is not ok', async (_, damage, reason) => {
     const file = await archive('node image bytes');
     damage(file);

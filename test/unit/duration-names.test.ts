@@ -1,7 +1,11 @@
 import { describe, expect, test } from 'vitest';
+import { inputName } from '../../src/action/inputs.js';
+import { optionName } from '../../src/cli/program.js';
 import { expiryFor, isExpired } from '../../src/core/cluster/reap.js';
 import { parseDuration, parseTtl } from '../../src/core/duration.js';
-import { UsageError } from '../../src/core/errors.js';
+import { describeError, UsageError } from '../../src/core/errors.js';
+import { validateImageRef } from '../../src/core/image/reference.js';
+import { resolveKubernetesVersion } from '../../src/core/image/versions.js';
 import { containerName, contextName, truncate, validateClusterName } from '../../src/core/names.js';
 
 describe('parseDuration', () => {
@@ -15,14 +19,19 @@ describe('parseDuration', () => {
     ['1.5s', 1500],
     [' 20s ', 20_000],
   ])('%j → %i ms', (input, ms) => {
-    expect(parseDuration(input)).toBe(ms);
+    expect(parseDuration(input, 'timeout')).toBe(ms);
   });
 
   test.each(['', 'abc', '10 s', '-5s', '5d', '0s', '25h', 's', '1m-3s', '$(touch /tmp/p)', '3m\n'])(
     '%j is refused with an error naming the input',
     (input) => {
-      expect(() => parseDuration(input, '--timeout')).toThrow(UsageError);
-      expect(() => parseDuration(input, '--timeout')).toThrow(/--timeout/);
+      expect(() => parseDuration(input, 'timeout')).toThrow(UsageError);
+      expect(() => parseDuration(input, 'timeout')).toThrow(
+        expect.objectContaining({
+          field: 'timeout',
+          detail: expect.stringContaining(JSON.stringify(input.trim()).slice(1, -1)),
+        }),
+      );
     },
   );
 });
@@ -34,11 +43,11 @@ describe('time to live', () => {
     ['6h', 6 * 3_600_000],
     ['90m', 5_400_000],
   ])('parseTtl(%j) → %i ms', (input, ms) => {
-    expect(parseTtl(input, '--ttl')).toBe(ms);
+    expect(parseTtl(input, 'ttl')).toBe(ms);
   });
 
-  test.each(['', '0s', '-1h', 'never', '25h', '$(touch /tmp/p)'])('parseTtl(%j) names --ttl', (input) => {
-    expect(() => parseTtl(input, '--ttl')).toThrow(/^--ttl: /);
+  test.each(['', '0s', '-1h', 'never', '25h', '$(touch /tmp/p)'])('parseTtl(%j) names the field', (input) => {
+    expect(() => parseTtl(input, 'ttl')).toThrow(expect.objectContaining({ field: 'ttl' }));
   });
 
   test.each([
@@ -79,6 +88,7 @@ describe('validateClusterName', () => {
     ['a\nb', /DNS label/],
   ])('%j is refused (%s)', (name, message) => {
     expect(() => validateClusterName(name)).toThrow(message);
+    expect(() => validateClusterName(name)).toThrow(expect.objectContaining({ field: 'name' }));
   });
 
   test('derived names', () => {
@@ -89,5 +99,34 @@ describe('validateClusterName', () => {
   test('truncate keeps errors on one line and short', () => {
     expect(truncate('a\nb')).toBe('a\\nb');
     expect(truncate('y'.repeat(500))).toHaveLength(65);
+  });
+});
+
+describe('an error about a field, worded by each adapter', () => {
+  test.each([
+    ['timeout', () => parseDuration('soon', 'timeout'), '--timeout: "soon"', 'wait: "soon"'],
+    ['name', () => validateClusterName('Bad'), '--name: "Bad"', 'name: "Bad"'],
+    [
+      'preload',
+      () => validateImageRef('Not An Image', 'preload'),
+      '--preload: "Not An Image"',
+      'preload-images: "Not An Image"',
+    ],
+    ['k8s-version', () => resolveKubernetesVersion('1.2'), '--k8s-version: "1.2"', 'k8s-version: "1.2"'],
+  ])('%s', (field, fail, cli, action) => {
+    let thrown: unknown;
+    try {
+      fail();
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as UsageError).field).toBe(field);
+    expect(describeError(thrown, optionName).slice(0, cli.length)).toBe(cli);
+    expect(describeError(thrown, inputName).slice(0, action.length)).toBe(action);
+  });
+
+  test('an error without a field is shown as it is', () => {
+    expect(describeError(new Error('plain'), optionName)).toBe('plain');
   });
 });

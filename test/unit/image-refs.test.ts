@@ -49,9 +49,7 @@ describe('resolveKubernetesVersion', () => {
   test.each(['1.20', '1.34', '1.35.1', 'latest', '', '1'])(
     '%j is refused with the supported list',
     (input) => {
-      expect(() => resolveKubernetesVersion(input)).toThrow(
-        /--k8s-version: .* is not supported \(choose one of/,
-      );
+      expect(() => resolveKubernetesVersion(input)).toThrow(/is not supported \(choose one of/);
     },
   );
 

@@ -22,9 +22,9 @@ describe('parsePublish', () => {
   });
 
   test.each(['', '8080', 'a:b', '1.2.3:80:80', '70000:80', '80:0', 'localhost:80:80', '80:80;rm -rf /'])(
-    '%j is refused naming --publish',
+    '%j is refused naming the publish field',
     (spec) => {
-      expect(() => parsePublish(spec, '127.0.0.1')).toThrow(/--publish/);
+      expect(() => parsePublish(spec, '127.0.0.1')).toThrow(expect.objectContaining({ field: 'publish' }));
     },
   );
 });

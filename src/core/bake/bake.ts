@@ -13,7 +13,7 @@ import type { Logger } from '../logger.js';
 import { progressLines, runProcess } from '../process.js';
 import { round } from '../ready/wait.js';
 import { contextHash } from './context-hash.js';
-import { buildImage, commitNode, followLogs, waitForExit } from './docker-steps.js';
+import { buildImage, commitNode, waitForExit } from './docker-steps.js';
 import { type KubeSource, kubeBinaries } from './sources.js';
 
 export interface BakeOptions {
@@ -30,6 +30,8 @@ export interface BakeOptions {
   cacheDir: string;
   releaseBaseUrl: string;
   arch: string;
+  /** The environment the build scripts run with (PATH, Go and proxy settings). */
+  toolEnv: Readonly<Record<string, string | undefined>>;
   privilege: PrivilegeChoice;
   memo: PrivilegeMemo;
   /** Bake again even when the tag already holds a bake of the same inputs. */
@@ -109,7 +111,7 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
     await rm(ctx, { recursive: true, force: true });
   }
   if (upToDate) {
-    log.info(`${opts.tag} is up to date (same inputs); use --force to bake again`);
+    log.info(`${opts.tag} is up to date (same inputs); not baked again`);
     return {
       tag: opts.tag,
       contextHash: hash,
@@ -167,7 +169,7 @@ async function assembleContext(opts: BakeOptions, binDir: string, ctx: string, l
   if (opts.beforeCluster) hooks.push('--before-cluster', opts.beforeCluster);
   if (opts.afterCluster) hooks.push('--after-cluster', opts.afterCluster);
   await runProcess('bash', [join(opts.imageDir, 'context.sh'), opts.k8sVersion, ctx, ...hooks], {
-    env: { ...process.env, KUBE_BIN_DIR: binDir },
+    env: { ...opts.toolEnv, KUBE_BIN_DIR: binDir },
     signal: opts.signal,
     onLine: progressLines(log, 'context: '),
   }).catch((err: unknown) => {
@@ -186,7 +188,9 @@ async function runBootstrap(
   signal: AbortSignal,
   log: Logger,
 ): Promise<void> {
-  const stopLogs = followLogs(docker, id, (line) => log.progress(`bootstrap: ${line}`));
+  const logs = docker.followLogs(id, (line) => log.progress(`bootstrap: ${line}`));
+  // The bake goes on without its progress lines, but says why they stopped.
+  logs.done.catch((err: unknown) => log.warn(`bootstrap log lines are not shown: ${errorMessage(err)}`));
   try {
     const code = await waitForExit(docker, id, signal);
     if (code !== 0) {
@@ -194,6 +198,6 @@ async function runBootstrap(
       throw new BakeError(`the bootstrap run exited with ${code}; last log lines:\n${tail}`);
     }
   } finally {
-    stopLogs();
+    logs.stop();
   }
 }

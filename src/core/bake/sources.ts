@@ -1,12 +1,18 @@
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BakeError } from '../errors.js';
+import { BakeError, UsageError } from '../errors.js';
 import { exists } from '../files.js';
 import type { Logger } from '../logger.js';
+import { truncate } from '../names.js';
 import { progressLines, runProcess } from '../process.js';
 import { downloadRelease } from './release.js';
 
 export type KubeSource = 'source' | 'release';
+
+export function parseKubeSource(value: string, field = 'kube-source'): KubeSource {
+  if (value === 'source' || value === 'release') return value;
+  throw new UsageError(`"${truncate(value)}" is not one of release, source`, { field });
+}
 
 export interface KubeBinariesOptions {
   version: string;
@@ -16,6 +22,8 @@ export interface KubeBinariesOptions {
   cacheDir: string;
   releaseBaseUrl: string;
   arch: string;
+  /** The environment the build script runs with (PATH, Go and proxy settings). */
+  toolEnv: Readonly<Record<string, string | undefined>>;
   signal: AbortSignal;
 }
 
@@ -27,7 +35,7 @@ export interface KubeBinariesOptions {
  */
 export async function kubeBinaries(opts: KubeBinariesOptions, log: Logger): Promise<string> {
   const script = join(opts.imageDir, 'kube', 'build-source.sh');
-  const env = { ...process.env, KIND_ACTION_CACHE: opts.cacheDir };
+  const env = { ...opts.toolEnv, KIND_ACTION_CACHE: opts.cacheDir };
   const args = opts.source === 'source' ? [opts.version] : [opts.version, '--components-only'];
   log.info(
     `preparing Kubernetes v${opts.version} binaries (${opts.source}); a cold build takes a while, then it is cached`,

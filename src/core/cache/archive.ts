@@ -3,8 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { DockerClient } from '../docker/client.js';
-import { errorMessage, IntegrityError } from '../errors.js';
+import type { DockerClient, ProgressEvent } from '../docker/client.js';
+import { DockerApiError, errorMessage, IntegrityError, KindActionError } from '../errors.js';
 import { resourceLabels } from '../labels.js';
 import type { Codec } from './codec.js';
 import { type ImageConfig, importChanges } from './image-config.js';
@@ -42,17 +42,18 @@ export async function exportImageArchive(
   const session = randomBytes(6).toString('hex');
   let id: string | undefined;
   try {
-    const container = await docker.call(`create a container of ${ref} to export`, () =>
-      docker.api.createContainer({
-        Image: ref,
-        name: `kind-action-export-${session}`,
-        Labels: resourceLabels(`export-${session}`, session),
-      }),
-    );
-    id = container.id;
-    const stream = await docker.call(`export ${ref}`, () => container.export());
-    await docker.call(`export ${ref}`, () =>
-      Promise.all([codec.compress(stream, tap, signal), pipeline(tap, createWriteStream(tmp))]),
+    id = await docker.createContainer({
+      Image: ref,
+      name: `kind-action-export-${session}`,
+      Labels: resourceLabels(`export-${session}`, session),
+    });
+    const stream = await docker.exportContainer(id);
+    await Promise.all([codec.compress(stream, tap, signal), pipeline(tap, createWriteStream(tmp))]).catch(
+      (err: unknown) => {
+        throw err instanceof KindActionError
+          ? err
+          : new DockerApiError(`export ${ref}: ${errorMessage(err)}`, { cause: err });
+      },
     );
     const sha256 = hash.digest('hex');
     await rename(tmp, file);
@@ -64,12 +65,6 @@ export async function exportImageArchive(
   } finally {
     if (id) await docker.removeContainer(id);
   }
-}
-
-interface ImportEvent {
-  status?: string;
-  error?: string;
-  errorDetail?: { message?: string };
 }
 
 /**
@@ -87,20 +82,9 @@ export async function importImageArchive(
   config: ImageConfig,
 ): Promise<void> {
   const { stream, done } = codec.decompress(file);
-  let events: ImportEvent[];
+  let events: ProgressEvent[];
   try {
-    const response = await docker.call('import', () =>
-      docker.api.importImage(stream, { repo: ref, changes: importChanges(config) }),
-    );
-    events = await docker.call(
-      'import',
-      () =>
-        new Promise<ImportEvent[]>((resolve, reject) => {
-          docker.api.modem.followProgress(response, (err: Error | null, out: ImportEvent[]) =>
-            err ? reject(err) : resolve(out ?? []),
-          );
-        }),
-    );
+    events = await docker.importImage(stream, { repo: ref, changes: importChanges(config) });
   } catch (err) {
     // Nobody reads the decompressor any more: close its pipe so it exits.
     stream.destroy();

@@ -60,18 +60,18 @@ export const zstdCodec: Codec = {
 /** Every codec, in the order restore looks for their files. */
 export const CODECS: readonly Codec[] = [zstdCodec, gzipCodec];
 
-/** The codec for a new archive: zstd when the program is on PATH, else gzip. */
-export function defaultCodec(env: NodeJS.ProcessEnv = process.env): Codec {
-  return usable(zstdCodec, env) ? zstdCodec : gzipCodec;
+/** The codec for a new archive: zstd when the program is on `path` (a PATH value), else gzip. */
+export function defaultCodec(path: string): Codec {
+  return usable(zstdCodec, path) ? zstdCodec : gzipCodec;
 }
 
-/** Whether `codec` can be used here (gzip always; zstd needs the program). */
-export function usable(codec: Codec, env: NodeJS.ProcessEnv = process.env): boolean {
-  return codec.name === 'gzip' || onPath('zstd', env);
+/** Whether `codec` can be used here (gzip always; zstd needs the program on `path`). */
+export function usable(codec: Codec, path: string): boolean {
+  return codec.name === 'gzip' || onPath('zstd', path);
 }
 
-function onPath(program: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  return (env.PATH ?? '').split(delimiter).some((dir) => {
+function onPath(program: string, path: string): boolean {
+  return path.split(delimiter).some((dir) => {
     if (!dir) return false;
     try {
       accessSync(join(dir, program), constants.X_OK);

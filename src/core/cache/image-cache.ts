@@ -22,6 +22,8 @@ export interface ImageCacheOptions {
   prefixes: readonly string[];
   /** A scratch directory for the entry's files; the same path on save and restore. */
   workDir: string;
+  /** A PATH value: where the compression programs (zstd) are looked for. */
+  toolPath: string;
   signal?: AbortSignal;
 }
 
@@ -57,7 +59,7 @@ export async function restoreImage(
     const restore = clock.lap();
     const codec = await archiveCodec(opts.workDir);
     if (!codec) return await discard(opts.store, found, 'it holds no image archive', log);
-    if (!usable(codec)) {
+    if (!usable(codec, opts.toolPath)) {
       log.warn(
         `cache entry ${found} is compressed with ${codec.name}, which is not installed here; building the image instead`,
       );
@@ -145,7 +147,10 @@ export async function saveImage(
   docker: DockerClient,
   ref: string,
   saveKey: string,
-  opts: Pick<ImageCacheOptions, 'store' | 'workDir' | 'signal'> & { maxBytes?: number; codec?: Codec },
+  opts: Pick<ImageCacheOptions, 'store' | 'workDir' | 'toolPath' | 'signal'> & {
+    maxBytes?: number;
+    codec?: Codec;
+  },
   log: Logger,
 ): Promise<SaveResult> {
   const max = opts.maxBytes ?? DEFAULT_MAX_ENTRY_BYTES;
@@ -156,7 +161,7 @@ export async function saveImage(
     const image = await docker.inspectImage(ref);
     if (!image) return { saved: false, reason: `${ref} is not present` };
     const config = cacheableConfig(image.Config ?? {});
-    const codec = opts.codec ?? defaultCodec();
+    const codec = opts.codec ?? defaultCodec(opts.toolPath);
     const archive = await exportImageArchive(docker, ref, codec, join(opts.workDir, codec.file), opts.signal);
     const archiveSeconds = clock.lap();
     if (archive.bytes > max) {

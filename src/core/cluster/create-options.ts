@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { CreateOptions, HostConfig } from '../docker/client.js';
 import { LABEL, resourceLabels } from '../labels.js';
 import { containerName } from '../names.js';
 import { type PortMapping, portBindings } from './ports.js';
@@ -33,11 +33,11 @@ export interface NodeSpec {
 export const FALLBACK_CAP_DROP = ['SYS_RESOURCE'];
 
 /** Pure: the create options for a node container. */
-export function nodeCreateOptions(spec: NodeSpec): Docker.ContainerCreateOptions {
+export function nodeCreateOptions(spec: NodeSpec): CreateOptions {
   const labels = resourceLabels(spec.cluster, spec.session, spec.expiresAt);
   const exposed: Record<string, object> = {};
   for (const p of spec.ports) exposed[`${p.nodePort}/tcp`] = {};
-  const hostConfig: Docker.HostConfig = {
+  const hostConfig: HostConfig = {
     PortBindings: portBindings(spec.ports),
     SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
     Mounts: [
@@ -71,7 +71,7 @@ export function nodeCreateOptions(spec: NodeSpec): Docker.ContainerCreateOptions
   };
 }
 
-function privilegeConfig(mode: PrivilegeMode, cgroupVersion: '1' | '2'): Docker.HostConfig {
+function privilegeConfig(mode: PrivilegeMode, cgroupVersion: '1' | '2'): HostConfig {
   if (mode === 'privileged')
     return { Privileged: true, ...(cgroupVersion === '2' ? { CgroupnsMode: 'private' } : {}) };
   // Without --privileged the cgroup filesystem is mounted read-only; bind the

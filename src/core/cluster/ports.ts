@@ -12,16 +12,18 @@ export interface PortMapping {
   nodePort: number;
 }
 
-/** Parse `[IP:]HOSTPORT:NODEPORT` as given to `--publish`. */
+const field = 'publish';
+
+/** Parse `[IP:]HOSTPORT:NODEPORT`, a node port published on the host. */
 export function parsePublish(spec: string, defaultIp: string): PortMapping {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+):)?(\d{1,5}):(\d{1,5})$/.exec(spec.trim());
   if (!m?.[2] || !m[3]) {
-    throw new UsageError(
-      `--publish: "${truncate(spec)}" is not [IP:]HOSTPORT:NODEPORT (e.g. 127.0.0.1:8080:30080)`,
-    );
+    throw new UsageError(`"${truncate(spec)}" is not [IP:]HOSTPORT:NODEPORT (e.g. 127.0.0.1:8080:30080)`, {
+      field,
+    });
   }
   const hostIp = m[1] ? m[1].replace(/^\[|\]$/g, '') : defaultIp;
-  if (isIP(hostIp) === 0) throw new UsageError(`--publish: "${hostIp}" is not an IP address`);
+  if (isIP(hostIp) === 0) throw new UsageError(`"${hostIp}" is not an IP address`, { field });
   const hostPort = checkPort(Number(m[2]), spec, true);
   const nodePort = checkPort(Number(m[3]), spec, false);
   return { hostIp, hostPort, nodePort };
@@ -29,7 +31,7 @@ export function parsePublish(spec: string, defaultIp: string): PortMapping {
 
 function checkPort(port: number, spec: string, allowZero: boolean): number {
   if ((port === 0 && allowZero) || (port >= 1 && port <= 65535)) return port;
-  throw new UsageError(`--publish: "${truncate(spec)}" has port ${port}, outside 1-65535`);
+  throw new UsageError(`"${truncate(spec)}" has port ${port}, outside 1-65535`, { field });
 }
 
 /**
@@ -40,7 +42,7 @@ export function planPorts(extra: PortMapping[], listenIp: string): PortMapping[]
   const seen = new Set<string>();
   for (const p of extra) {
     const key = `${p.hostIp}:${p.hostPort}`;
-    if (p.hostPort !== 0 && seen.has(key)) throw new UsageError(`--publish: host port ${key} is given twice`);
+    if (p.hostPort !== 0 && seen.has(key)) throw new UsageError(`host port ${key} is given twice`, { field });
     seen.add(key);
   }
   const fixed = new Set(extra.map((p) => p.nodePort));

@@ -82,17 +82,14 @@ export async function startNode(
 }
 
 async function createAndStart(docker: DockerClient, spec: NodeSpec, track: (id: string | undefined) => void) {
-  const options = nodeCreateOptions(spec);
-  const container = await docker.call(`create ${options.name ?? 'node'}`, () =>
-    docker.api.createContainer(options),
-  );
-  track(container.id);
+  const id = await docker.createContainer(nodeCreateOptions(spec));
+  track(id);
   try {
-    if (spec.copyIn) await copyIntoContainer(docker, container.id, spec.copyIn.dir, spec.copyIn.into);
-    await docker.call(`start ${container.id.slice(0, 12)}`, () => container.start());
-    return container.id;
+    if (spec.copyIn) await copyIntoContainer(docker, id, spec.copyIn.dir, spec.copyIn.into);
+    await docker.startContainer(id);
+    return id;
   } catch (err) {
-    await docker.removeContainer(container.id);
+    await docker.removeContainer(id);
     track(undefined);
     throw err;
   }

@@ -42,6 +42,11 @@ export interface UpOptions {
   memo: PrivilegeMemo;
   /** Keep the container when readiness fails (for debugging). */
   retainOnFailure: boolean;
+  /**
+   * Called once expired clusters are swept and the name is found free, before
+   * anything is created: from then on a cluster of this name is this call's.
+   */
+  onNameClaimed?: () => void;
   signal: AbortSignal;
 }
 
@@ -74,6 +79,7 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
     docker.info(),
     reapExpired(docker, Math.floor(Date.now() / 1000), log).then(() => refuseTakenName(docker, opts.name)),
   ]);
+  opts.onNameClaimed?.();
   if (daemon.CgroupVersion !== '2') log.warn(CGROUP_V1_WARNING);
   const image = await timed(phases, 'image', () => opts.resolveImage(opts.signal));
   throwIfAborted(opts.signal);
@@ -129,6 +135,7 @@ export async function refuseTakenName(docker: DockerClient, name: string): Promi
     `a cluster named "${clusterOf(existing)}" already exists on this Docker daemon ` +
       `(container ${existing.Id.slice(0, 12)}, ${existing.State}); ` +
       `choose another name, or remove it with: kind-action down --name ${name}`,
+    { field: 'name' },
   );
 }
 
@@ -176,7 +183,7 @@ async function cleanupAfterFailure(
   const interrupted = err instanceof InterruptedError;
   if (opts.retainOnFailure && !interrupted) {
     log.warn(
-      `keeping the failed node ${id.slice(0, 12)} (--retain); remove it with: kind-action down --name ${opts.name}`,
+      `keeping the failed node ${id.slice(0, 12)} as asked; remove it with: kind-action down --name ${opts.name}`,
     );
     return;
   }

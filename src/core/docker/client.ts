@@ -1,27 +1,45 @@
-import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { DockerUnavailableError, errorMessage, throwIfAborted } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { demuxLogs, lastLines } from './demux.js';
 import { type DockerEndpoint, describeEndpoint } from './endpoint.js';
 import { isNotFound, mapDockerError } from './errors.js';
-import { type PullEvent, PullProgress } from './progress.js';
+import { type Call, type ExecOutput, execCollect, followLines, followPull } from './io.js';
+import { dockerodeOptions } from './options.js';
+import { followProgress, type Modem } from './streams.js';
+
+export type { ExecOutput };
 
 const CONNECT_TIMEOUT_MS = 5000;
 
 export type ContainerInfo = Docker.ContainerInspectInfo;
 export type ContainerSummary = Docker.ContainerInfo;
+export type CreateOptions = Docker.ContainerCreateOptions;
+export type HostConfig = Docker.HostConfig;
+
+/** One event of a build or import progress stream. */
+export interface ProgressEvent {
+  stream?: string;
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
 
 /**
- * The one wrapper for Docker calls: every call is logged at debug level and
- * failures become named errors. Nothing else in the core touches dockerode.
+ * The one door to Docker: every call is logged at debug level and failures
+ * become named errors. Nothing else in the product touches dockerode.
  */
 export class DockerClient {
+  private readonly modem: Modem;
+  private readonly bound: Call = (what, fn) => this.call(what, fn);
+
   private constructor(
-    readonly api: Docker,
+    private readonly api: Docker,
     readonly endpoint: DockerEndpoint,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.modem = api.modem as Modem;
+  }
 
   static async connect(endpoint: DockerEndpoint, log: Logger): Promise<DockerClient> {
     const client = new DockerClient(new Docker(dockerodeOptions(endpoint)), endpoint, log);
@@ -46,7 +64,7 @@ export class DockerClient {
     return client;
   }
 
-  async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     this.log.debug(`docker ${what}`);
     try {
       return await fn();
@@ -55,18 +73,24 @@ export class DockerClient {
     }
   }
 
+  /** `call`, with a missing object (404, or `gone` in the message) as undefined. */
+  private async unlessAbsent<T>(what: string, fn: () => Promise<T>, gone?: RegExp): Promise<T | undefined> {
+    try {
+      return await this.call(what, fn);
+    } catch (err) {
+      const cause = err instanceof Error ? err.cause : undefined;
+      if (isNotFound(cause) || gone?.test(errorMessage(err))) return undefined;
+      throw err;
+    }
+  }
+
   info(): Promise<{ ID?: string; ServerVersion?: string; CgroupVersion?: string }> {
     return this.call('info', () => this.api.info() as Promise<{ ID?: string; ServerVersion?: string }>);
   }
 
   /** `docker image inspect`, or undefined when the image is not present. */
-  async inspectImage(ref: string): Promise<Docker.ImageInspectInfo | undefined> {
-    try {
-      return await this.api.getImage(ref).inspect();
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw mapDockerError(`inspect image ${ref}`, err, describeEndpoint(this.endpoint));
-    }
+  inspectImage(ref: string): Promise<Docker.ImageInspectInfo | undefined> {
+    return this.unlessAbsent(`inspect image ${ref}`, () => this.api.getImage(ref).inspect());
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -82,64 +106,86 @@ export class DockerClient {
   async pull(ref: string, signal?: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     const stream = await this.call(`pull ${ref}`, () => this.api.pull(ref) as Promise<NodeJS.ReadableStream>);
-    const destroy = (): void => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-    // An abort while the request was being answered has no listener to fire: check now.
-    if (signal?.aborted) {
-      destroy();
-      throwIfAborted(signal);
-    }
-    const progress = new PullProgress();
-    let last = 0;
-    await this.call(
-      `pull ${ref}`,
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const onAbort = (): void => {
-            destroy();
-            reject(signal?.reason);
-          };
-          signal?.addEventListener('abort', onAbort, { once: true });
-          this.api.modem.followProgress(
-            stream,
-            (err: Error | null) => {
-              signal?.removeEventListener('abort', onAbort);
-              if (err) reject(err);
-              else resolve();
-            },
-            (event: PullEvent) => {
-              if (event.error) return;
-              progress.add(event);
-              const now = Date.now();
-              if (now - last > 250) {
-                last = now;
-                this.log.progress(progress.line(ref));
-              }
-            },
-          );
-        }),
-    );
-    this.log.progress(progress.line(ref));
+    await followPull(this.modem, this.bound, stream, ref, this.log, signal);
     this.log.info(`pulled ${ref}`);
+  }
+
+  /** `docker build` of the files `entries` of `dir`; every event of the build. */
+  async buildImage(
+    dir: string,
+    entries: string[],
+    opts: { tag: string; labels: Record<string, string> },
+    onEvent: (event: ProgressEvent) => void,
+  ): Promise<ProgressEvent[]> {
+    const what = `build ${opts.tag}`;
+    const build = { t: opts.tag, labels: opts.labels, rm: true, forcerm: true };
+    const stream = await this.call(what, () => this.api.buildImage({ context: dir, src: entries }, build));
+    return this.call(what, () => followProgress(this.modem, stream, onEvent));
+  }
+
+  /** `docker import` of a tar stream as `repo`, with Dockerfile `changes`; every event. */
+  async importImage(
+    tar: NodeJS.ReadableStream,
+    opts: { repo: string; changes: string[] },
+  ): Promise<ProgressEvent[]> {
+    const stream = await this.call(`import ${opts.repo}`, () => this.api.importImage(tar, opts));
+    return this.call(`import ${opts.repo}`, () => followProgress<ProgressEvent>(this.modem, stream));
   }
 
   /** Remove an image by reference; absent is fine. */
   async removeImage(ref: string): Promise<void> {
-    try {
-      await this.api.getImage(ref).remove({ force: true });
-      this.log.debug(`removed image ${ref}`);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw mapDockerError(`remove image ${ref}`, err, describeEndpoint(this.endpoint));
-    }
+    await this.unlessAbsent(`remove image ${ref}`, () => this.api.getImage(ref).remove({ force: true }));
+  }
+
+  /** Create a container; resolves to its id. */
+  async createContainer(options: CreateOptions): Promise<string> {
+    const what = `create ${options.name ?? options.Image ?? 'container'}`;
+    return (await this.call(what, () => this.api.createContainer(options))).id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.call(`start ${id.slice(0, 12)}`, () => this.api.getContainer(id).start());
+  }
+
+  /** Extract a tar stream into the container at `path` (which must exist). */
+  async putArchive(id: string, tar: NodeJS.ReadableStream, path: string): Promise<void> {
+    await this.call(`copy into ${id.slice(0, 12)}`, () =>
+      this.api.getContainer(id).putArchive(tar, { path }),
+    );
+  }
+
+  /** `docker export`: the container's filesystem as a tar stream. */
+  exportContainer(id: string): Promise<NodeJS.ReadableStream> {
+    return this.call(`export ${id.slice(0, 12)}`, () => this.api.getContainer(id).export());
+  }
+
+  /** `docker commit` as `repo:tag` with Dockerfile `changes`. */
+  async commitContainer(id: string, opts: { repo: string; tag: string; changes: string[] }): Promise<void> {
+    await this.call(`commit ${opts.repo}:${opts.tag}`, () => this.api.getContainer(id).commit(opts));
+  }
+
+  /** Wait for the container to exit; its exit code. */
+  async waitContainer(id: string): Promise<number> {
+    const res = await this.call(`wait ${id.slice(0, 12)}`, () => this.api.getContainer(id).wait());
+    return (res as { StatusCode: number }).StatusCode;
+  }
+
+  async killContainer(id: string): Promise<void> {
+    await this.call(`kill ${id.slice(0, 12)}`, () => this.api.getContainer(id).kill());
+  }
+
+  /**
+   * Run a command in the container (argument vector, no shell) and collect
+   * stdout and stderr together, within `timeoutMs`. `stdin` is written and closed.
+   */
+  exec(id: string, cmd: string[], opts: { timeoutMs: number; stdin?: string }): Promise<ExecOutput> {
+    return execCollect(this.api.getContainer(id), this.modem, this.bound, cmd, opts);
   }
 
   async inspectContainer(id: string): Promise<ContainerInfo | undefined> {
-    try {
-      return await this.api.getContainer(id).inspect();
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw mapDockerError(`inspect container ${id}`, err, describeEndpoint(this.endpoint));
-    }
+    return this.unlessAbsent(`inspect container ${id.slice(0, 12)}`, () =>
+      this.api.getContainer(id).inspect(),
+    );
   }
 
   listContainers(filters: Record<string, string[]>): Promise<ContainerSummary[]> {
@@ -148,14 +194,11 @@ export class DockerClient {
 
   /** Remove a container and its anonymous volumes; absent is fine. */
   async removeContainer(id: string): Promise<void> {
-    try {
-      await this.api.getContainer(id).remove({ force: true, v: true });
-      this.log.debug(`removed container ${id.slice(0, 12)}`);
-    } catch (err) {
-      if (isNotFound(err) || /removal of container .* is already in progress/i.test(errorMessage(err)))
-        return;
-      throw mapDockerError(`remove container ${id}`, err, describeEndpoint(this.endpoint));
-    }
+    await this.unlessAbsent(
+      `remove container ${id.slice(0, 12)}`,
+      () => this.api.getContainer(id).remove({ force: true, v: true }),
+      /removal of container .* is already in progress/i,
+    );
   }
 
   async listVolumes(filters: Record<string, string[]>): Promise<string[]> {
@@ -164,12 +207,7 @@ export class DockerClient {
   }
 
   async removeVolume(name: string): Promise<void> {
-    try {
-      await this.api.getVolume(name).remove();
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw mapDockerError(`remove volume ${name}`, err, describeEndpoint(this.endpoint));
-    }
+    await this.unlessAbsent(`remove volume ${name}`, () => this.api.getVolume(name).remove());
   }
 
   async listNetworks(filters: Record<string, string[]>): Promise<string[]> {
@@ -178,58 +216,27 @@ export class DockerClient {
   }
 
   async removeNetwork(id: string): Promise<void> {
-    try {
-      await this.api.getNetwork(id).remove();
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw mapDockerError(`remove network ${id}`, err, describeEndpoint(this.endpoint));
-    }
+    await this.unlessAbsent(`remove network ${id}`, () => this.api.getNetwork(id).remove());
   }
 
   async logs(id: string, tail: number | 'all'): Promise<string> {
-    const buf = await this.call(
-      `logs ${id.slice(0, 12)}`,
-      () =>
-        this.api.getContainer(id).logs({
-          stdout: true,
-          stderr: true,
-          follow: false,
-          ...(tail === 'all' ? {} : { tail }),
-        }) as Promise<Buffer>,
-    );
+    const options = {
+      stdout: true,
+      stderr: true,
+      follow: false as const,
+      ...(tail === 'all' ? {} : { tail }),
+    };
+    const buf = await this.call(`logs ${id.slice(0, 12)}`, () => this.api.getContainer(id).logs(options));
     const text = demuxLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
     return tail === 'all' ? text : lastLines(text, tail);
   }
-}
 
-/**
- * docker-modem fills every option not given from DOCKER_HOST and
- * DOCKER_CERT_PATH in process.env (a set DOCKER_HOST even beats socketPath).
- * Naming each of them makes the resolved endpoint alone decide.
- */
-const NO_ENV_DEFAULTS = {
-  host: undefined,
-  port: undefined,
-  protocol: undefined,
-  ca: undefined,
-  cert: undefined,
-  key: undefined,
-} as unknown as Docker.DockerOptions;
-
-function dockerodeOptions(ep: DockerEndpoint): Docker.DockerOptions {
-  if (ep.kind === 'socket') return { ...NO_ENV_DEFAULTS, socketPath: ep.socketPath };
-  if (!ep.tls) return { ...NO_ENV_DEFAULTS, host: ep.host, port: ep.port, protocol: 'http' };
-  const read = (path: string): Buffer => readFileSync(path);
-  try {
-    return {
-      host: ep.host,
-      port: ep.port,
-      protocol: 'https',
-      ca: read(ep.tls.ca),
-      cert: read(ep.tls.cert),
-      key: read(ep.tls.key),
-    };
-  } catch (err) {
-    throw new DockerUnavailableError(`DOCKER_CERT_PATH: cannot read TLS files (${errorMessage(err)})`);
+  /**
+   * Follow the container's log lines until `stop`. `done` settles when the
+   * stream ends or is stopped, and rejects (a named error) when it could
+   * not be followed.
+   */
+  followLogs(id: string, onLine: (line: string) => void): { stop(): void; done: Promise<void> } {
+    return followLines(this.api.getContainer(id), this.modem, this.bound, onLine);
   }
 }

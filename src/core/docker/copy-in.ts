@@ -30,8 +30,6 @@ export async function copyIntoContainer(
     );
   });
   exited.catch(() => {});
-  await docker.call(`copy into ${id.slice(0, 12)}`, () =>
-    docker.api.getContainer(id).putArchive(tar.stdout, { path: into }),
-  );
+  await docker.putArchive(id, tar.stdout, into);
   await exited;
 }

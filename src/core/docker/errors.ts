@@ -61,7 +61,10 @@ export function mapDockerError(what: string, err: unknown, where: string): KindA
     return new NameTakenError(`${what}: ${message}`, { cause: err });
   }
   if (/network .* not found/i.test(message)) {
-    return new UsageError(`${what}: ${message} (create it first, or leave out --network)`, { cause: err });
+    return new UsageError(`${what}: ${message} (create the network first, or leave it out)`, {
+      cause: err,
+      field: 'network',
+    });
   }
   if (IMAGE_MISSING.test(message) || (e.statusCode === 404 && /image/i.test(what))) {
     return new ImageNotFoundError(`${what}: ${message}`, { cause: err });

@@ -11,9 +11,9 @@ const REFERENCE = new RegExp(
 );
 
 /** Check an image reference's form before anything asks Docker about it. */
-export function validateImageRef(ref: string, what = '--image'): string {
+export function validateImageRef(ref: string, field = 'image'): string {
   if (ref.length > 255 || !REFERENCE.test(ref)) {
-    throw new UsageError(`${what}: "${truncate(ref)}" is not an image reference (e.g. registry/name:tag)`);
+    throw new UsageError(`"${truncate(ref)}" is not an image reference (e.g. registry/name:tag)`, { field });
   }
   return ref;
 }

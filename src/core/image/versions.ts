@@ -43,7 +43,8 @@ export function resolveKubernetesVersion(input: string | undefined): string {
   if (!full || (text !== minor && text !== full)) {
     const known = KUBERNETES_RELEASES.map((r) => r.version).join(', ');
     throw new UsageError(
-      `--k8s-version: "${input}" is not supported (choose one of ${known}, or just the minor, e.g. ${DEFAULT_KUBERNETES})`,
+      `"${input}" is not supported (choose one of ${known}, or just the minor, e.g. ${DEFAULT_KUBERNETES})`,
+      { field: 'k8s-version' },
     );
   }
   return full;

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256File } from '../cache/integrity.js';
+import { cacheKey, isCustomBake } from '../cache/key.js';
+import { fromImages, hashTree, withImageIds } from '../cache/recipe.js';
+import type { DockerClient } from '../docker/client.js';
+import { VERSION } from '../version.js';
+import { localNodeImage } from './versions.js';
+
+/** What a bake is asked for: everything that decides its bytes. */
+export interface BakeSpec {
+  k8sVersion: string;
+  kubeSource: string;
+  preload: readonly string[];
+  beforeCluster?: string | undefined;
+  afterCluster?: string | undefined;
+  /** The user's own addition to the cache key; empty when not given. */
+  cacheKeySuffix: string;
+  /** The image recipe directory (image/) and the node's architecture. */
+  imageDir: string;
+  arch: string;
+}
+
+/** The baked image a run wants, and the cache key for it. */
+export interface ImagePlan {
+  ref: string;
+  key: string;
+  /** Preloads or hooks make it differ from the plain (published) node image. */
+  custom: boolean;
+}
+
+/**
+ * Hash everything that decides the baked bytes into the cache key. A custom
+ * bake gets a tag of its own, so it never shadows the plain image.
+ */
+export async function planImage(docker: DockerClient, spec: BakeSpec): Promise<ImagePlan> {
+  const [recipe, dockerfile] = await Promise.all([
+    hashTree(spec.imageDir),
+    readFile(join(spec.imageDir, 'Dockerfile'), 'utf8'),
+  ]);
+  const hooks: Record<string, string> = {};
+  if (spec.beforeCluster) hooks['before-cluster'] = await sha256File(spec.beforeCluster);
+  if (spec.afterCluster) hooks['after-cluster'] = await sha256File(spec.afterCluster);
+  const parts = {
+    toolVersion: VERSION,
+    k8sVersion: spec.k8sVersion,
+    kubeSource: spec.kubeSource,
+    arch: spec.arch,
+    recipe,
+    baseImages: await withImageIds(docker, fromImages(dockerfile)),
+    preload: spec.preload,
+    hooks,
+    suffix: spec.cacheKeySuffix,
+  };
+  const key = cacheKey(parts);
+  const custom = isCustomBake(parts);
+  const plain = localNodeImage(spec.k8sVersion);
+  const ref = custom ? `${plain}-c${createHash('sha256').update(key).digest('hex').slice(0, 12)}` : plain;
+  return { ref, key, custom };
+}

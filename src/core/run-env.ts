@@ -1,0 +1,38 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * What every adapter reads from its environment, once, at the edge; the core
+ * takes these values as options and reads no environment itself.
+ */
+export interface RunEnv {
+  home: string;
+  cacheDir: string;
+  stateDir: string;
+  debug: boolean;
+  /** REGISTRY, REGISTRY_USER and REGISTRY_PASSWORD, as given. */
+  registry: { server: string; user: string; password: string };
+  /** Where `release` bakes download from (tests point it at a local server). */
+  releaseBaseUrl: string | undefined;
+  /** The environment the programs the core runs (build scripts, zstd) get; its PATH finds them. */
+  toolEnv: Readonly<Record<string, string | undefined>>;
+}
+
+export function readRunEnv(env: Readonly<Record<string, string | undefined>>): RunEnv {
+  const home = env.HOME || homedir();
+  const xdgCache = env.XDG_CACHE_HOME || join(home, '.cache');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  return {
+    home,
+    cacheDir: env.KIND_ACTION_CACHE || (isRoot ? '/var/cache/kind-action' : join(xdgCache, 'kind-action')),
+    stateDir: join(xdgCache, 'kind-action'),
+    debug: env.KIND_ACTION_DEBUG === '1' || env.RUNNER_DEBUG === '1',
+    registry: {
+      server: env.REGISTRY ?? '',
+      user: env.REGISTRY_USER ?? '',
+      password: env.REGISTRY_PASSWORD ?? '',
+    },
+    releaseBaseUrl: env.KIND_ACTION_RELEASE_URL || undefined,
+    toolEnv: { ...env },
+  };
+}
