@@ -9,6 +9,7 @@ export interface RawBuild {
   beforeCluster?: string;
   afterCluster?: string;
   kubeSource: string;
+  arch: string;
   tag?: string;
   registrySecret?: string;
   force?: boolean;
@@ -21,6 +22,7 @@ export interface BuildInputs {
   beforeCluster: string | undefined;
   afterCluster: string | undefined;
   kubeSource: KubeSource;
+  arch: string;
   tag: string;
   registrySecretFile: string | undefined;
   force: boolean;
@@ -35,6 +37,7 @@ export function buildInputs(raw: RawBuild): BuildInputs {
     beforeCluster: existingFile(raw.beforeCluster, 'before-cluster'),
     afterCluster: existingFile(raw.afterCluster, 'after-cluster'),
     kubeSource: parseKubeSource(raw.kubeSource),
+    arch: raw.arch,
     tag: raw.tag === undefined ? localNodeImage(k8sVersion) : validateImageRef(raw.tag, 'tag'),
     registrySecretFile: existingFile(raw.registrySecret, 'registry-secret'),
     force: raw.force === true,

@@ -82,6 +82,7 @@ export async function buildCommand(s: Session, raw: RawBuild): Promise<void> {
       k8sVersion: inputs.k8sVersion,
       tag: inputs.tag,
       kubeSource: inputs.kubeSource,
+      arch: inputs.arch,
       preload: inputs.preload,
       force: inputs.force,
       ...(inputs.beforeCluster ? { beforeCluster: inputs.beforeCluster } : {}),

@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_TTL } from '../core/duration.js';
 import { describeError, errorMessage, KindActionError } from '../core/errors.js';
+import { NODE_ARCHITECTURES } from '../core/image/versions.js';
+import { nodeArch } from '../core/package.js';
 import { readRunEnv } from '../core/run-env.js';
 import { trapSignals } from '../core/signals.js';
 import { VERSION } from '../core/version.js';
@@ -77,6 +79,11 @@ export function buildProgram(session: () => Session): Command {
       '--kube-source <source>',
       'release (verified downloads) or source (built from Go modules)',
       'release',
+    )
+    .addOption(
+      new Option('--arch <arch>', "the node's CPU architecture (binaries are cross-built for it)")
+        .choices([...NODE_ARCHITECTURES])
+        .default(nodeArch()),
     )
     .option('--tag <ref>', 'tag for the baked image (default: kind-action/node:v<version>)')
     .option(

@@ -10,6 +10,7 @@ import type { DockerClient } from '../docker/client.js';
 import { BakeError, errorMessage, throwIfAborted } from '../errors.js';
 import { LABEL } from '../labels.js';
 import type { Logger } from '../logger.js';
+import { nodeArch } from '../package.js';
 import { progressLines, runProcess } from '../process.js';
 import { round } from '../ready/wait.js';
 import { contextHash } from './context-hash.js';
@@ -104,7 +105,16 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
     upToDate = !opts.force && (await bakedHash(docker, opts.tag)) === hash;
     if (!upToDate) {
       await step('base-image', async () =>
-        buildImage(docker, ctx, await readdir(ctx), baseTag, { [LABEL.managed]: 'true' }, log),
+        buildImage(
+          docker,
+          ctx,
+          await readdir(ctx),
+          baseTag,
+          { [LABEL.managed]: 'true' },
+          log,
+          // another architecture's base image: asked for by platform (it runs under emulation)
+          opts.arch === nodeArch() ? undefined : `linux/${opts.arch}`,
+        ),
       );
     }
   } finally {
@@ -168,7 +178,8 @@ async function assembleContext(opts: BakeOptions, binDir: string, ctx: string, l
   const hooks: string[] = [];
   if (opts.beforeCluster) hooks.push('--before-cluster', opts.beforeCluster);
   if (opts.afterCluster) hooks.push('--after-cluster', opts.afterCluster);
-  await runProcess('bash', [join(opts.imageDir, 'context.sh'), opts.k8sVersion, ctx, ...hooks], {
+  const args = [opts.k8sVersion, ctx, '--arch', opts.arch, ...hooks];
+  await runProcess('bash', [join(opts.imageDir, 'context.sh'), ...args], {
     env: { ...opts.toolEnv, KUBE_BIN_DIR: binDir },
     signal: opts.signal,
     onLine: progressLines(log, 'context: '),

@@ -13,9 +13,10 @@ export async function buildImage(
   tag: string,
   labels: Record<string, string>,
   log: Logger,
+  platform?: string,
 ): Promise<void> {
   const events = await docker
-    .buildImage(dir, entries, { tag, labels }, (event) => {
+    .buildImage(dir, entries, { tag, labels, ...(platform ? { platform } : {}) }, (event) => {
       const line = event.stream?.trim();
       if (line?.startsWith('Step ')) log.progress(`base image: ${line}`);
     })

@@ -1,7 +1,6 @@
-import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BakeError, UsageError } from '../errors.js';
-import { exists } from '../files.js';
 import type { Logger } from '../logger.js';
 import { truncate } from '../names.js';
 import { progressLines, runProcess } from '../process.js';
@@ -36,7 +35,12 @@ export interface KubeBinariesOptions {
 export async function kubeBinaries(opts: KubeBinariesOptions, log: Logger): Promise<string> {
   const script = join(opts.imageDir, 'kube', 'build-source.sh');
   const env = { ...opts.toolEnv, KIND_ACTION_CACHE: opts.cacheDir };
-  const args = opts.source === 'source' ? [opts.version] : [opts.version, '--components-only'];
+  const args = [
+    opts.version,
+    '--arch',
+    opts.arch,
+    ...(opts.source === 'source' ? [] : ['--components-only']),
+  ];
   log.info(
     `preparing Kubernetes v${opts.version} binaries (${opts.source}); a cold build takes a while, then it is cached`,
   );
@@ -59,18 +63,23 @@ async function overlayRelease(
   opts: KubeBinariesOptions,
   log: Logger,
 ): Promise<string> {
-  const root = join(opts.cacheDir, 'kube', `${opts.version}-release`);
+  const archDir = join(opts.cacheDir, 'kube', `linux-${opts.arch}`);
+  const root = join(archDir, `${opts.version}-release`);
   const dir = join(root, 'bin');
-  if (await exists(join(dir, '.complete'))) return dir;
+  // Reused only while it was made from the components built now (their
+  // versions.txt names every version and the recipe).
+  const stamp = await readFile(join(componentsDir, '..', 'versions.txt'), 'utf8').catch(() => '');
+  const made = await readFile(join(dir, '.complete'), 'utf8').catch(() => undefined);
+  if (made !== undefined && made === stamp) return dir;
   // Staged beside the final directory and renamed into place: a failed or
   // interrupted download leaves nothing that looks like a cache entry.
-  const staging = join(opts.cacheDir, 'kube', `.${opts.version}-release.${process.pid}`);
+  const staging = join(archDir, `.${opts.version}-release.${process.pid}`);
   await rm(staging, { recursive: true, force: true });
   try {
     await mkdir(staging, { recursive: true });
     await cp(componentsDir, join(staging, 'bin'), { recursive: true });
     await downloadRelease({ ...opts, outDir: join(staging, 'bin'), baseUrl: opts.releaseBaseUrl }, log);
-    await writeFile(join(staging, 'bin', '.complete'), '');
+    await writeFile(join(staging, 'bin', '.complete'), stamp);
     await rm(root, { recursive: true, force: true });
     await rename(staging, root);
     return dir;

@@ -114,11 +114,17 @@ export class DockerClient {
   async buildImage(
     dir: string,
     entries: string[],
-    opts: { tag: string; labels: Record<string, string> },
+    opts: { tag: string; labels: Record<string, string>; platform?: string },
     onEvent: (event: ProgressEvent) => void,
   ): Promise<ProgressEvent[]> {
     const what = `build ${opts.tag}`;
-    const build = { t: opts.tag, labels: opts.labels, rm: true, forcerm: true };
+    const build = {
+      t: opts.tag,
+      labels: opts.labels,
+      rm: true,
+      forcerm: true,
+      ...(opts.platform ? { platform: opts.platform } : {}),
+    };
     const stream = await this.call(what, () => this.api.buildImage({ context: dir, src: entries }, build));
     return this.call(what, () => followProgress(this.modem, stream, onEvent));
   }

@@ -27,6 +27,9 @@ export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = Object.entries(
 
 export const RUNTIME_VERSIONS: RuntimeVersions = table.runtime;
 
+/** The CPU architectures node images are built for (Kubernetes' release naming). */
+export const NODE_ARCHITECTURES: readonly string[] = table.architectures;
+
 /** Kubernetes releases the node image is built and tested with: minor -> pinned patch. */
 export const KUBERNETES_VERSIONS: Readonly<Record<string, string>> = Object.fromEntries(
   KUBERNETES_RELEASES.map((r) => [r.minor, r.version]),
