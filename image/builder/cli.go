@@ -107,6 +107,18 @@ func resolve(t *table.Table, version string) (table.Release, error) {
 	return rel, nil
 }
 
+// optionalRelease resolves the one optional version argument (none: the default).
+func optionalRelease(t *table.Table, p parsed, usage string) (table.Release, error) {
+	if len(p.positional) > 1 {
+		return table.Release{}, usagef("%s (supported: %s)", usage, strings.Join(t.Supported(), ", "))
+	}
+	version := ""
+	if len(p.positional) == 1 {
+		version = p.positional[0]
+	}
+	return resolve(t, version)
+}
+
 func runKube(ctx context.Context, repo string, args []string) error {
 	p, err := parseArgs(args, []string{"--arch"}, []string{"--components-only"})
 	if err != nil {
@@ -116,15 +128,7 @@ func runKube(ctx context.Context, repo string, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(p.positional) > 1 {
-		return usagef("usage: build-source.sh [K8S_VERSION] [--components-only] [--arch amd64|arm64] (supported: %s)",
-			strings.Join(t.Supported(), ", "))
-	}
-	version := ""
-	if len(p.positional) == 1 {
-		version = p.positional[0]
-	}
-	rel, err := resolve(t, version)
+	rel, err := optionalRelease(t, p, "usage: build-source.sh [K8S_VERSION] [--components-only] [--arch amd64|arm64]")
 	if err != nil {
 		return err
 	}
@@ -218,18 +222,11 @@ func runVersionInfo(repo string, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(p.positional) > 1 {
-		return usagef("usage: builder version-info [K8S_VERSION] [--json]")
-	}
 	t, err := loadTable(repo)
 	if err != nil {
 		return err
 	}
-	version := ""
-	if len(p.positional) == 1 {
-		version = p.positional[0]
-	}
-	rel, err := resolve(t, version)
+	rel, err := optionalRelease(t, p, "usage: builder version-info [K8S_VERSION] [--json]")
 	if err != nil {
 		return err
 	}
