@@ -74,10 +74,15 @@ func (b *Builder) goEnv(cgo bool, extra ...string) []string {
 	return append(env, extra...)
 }
 
-// command runs a go command in its own process group, so an interrupt stops
-// the whole compiler tree: the context's end sends SIGTERM to the group.
+// command runs a go command for the builder.
 func (b *Builder) command(dir string, env []string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(b.Ctx, "go", args...)
+	return GoCommand(b.Ctx, dir, env, args...)
+}
+
+// GoCommand is a go command in its own process group, so an interrupt stops
+// the whole compiler tree: the context's end sends SIGTERM to the group.
+func GoCommand(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

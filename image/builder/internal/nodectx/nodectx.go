@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 
@@ -162,9 +161,8 @@ func copyAll(src, dest string, names []string, what string) error {
 
 // goBuild builds the static program in dir for arch into out.
 func goBuild(ctx context.Context, dir, arch, ldflags, out string, output *os.File) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
+	cmd := build.GoCommand(ctx, dir, append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0"),
+		"build", "-trimpath", "-ldflags", ldflags, "-o", out, ".")
 	cmd.Stdout, cmd.Stderr = output, output
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build in %s for linux/%s: %w", dir, arch, err)
