@@ -42,7 +42,15 @@ const READY = /\[agent\] cluster ready at (\S+)/;
 const FAILED = /\[agent\] error: .*/;
 const SEEDED = /\[agent\] image store seeded in (\S+)/;
 /** The Kubernetes binaries the images were built from (the bake copies CoreDNS in from here). */
-const BIN_DIR = process.env.KUBE_BIN_DIR ?? join(readEnv(process.env).cacheDir, 'kube', VERSION, 'bin');
+const BIN_DIR =
+  process.env.KUBE_BIN_DIR ??
+  join(
+    readEnv(process.env).cacheDir,
+    'kube',
+    `linux-${process.arch === 'arm64' ? 'arm64' : 'amd64'}`,
+    VERSION,
+    'bin',
+  );
 
 interface NodeStatus {
   docker: { readySeconds?: number };
