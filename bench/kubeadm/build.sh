@@ -3,7 +3,7 @@
 # the kubeadm baseline of bench/startup.ts. kubeadm is not part of the node
 # image; this binary only ever runs in the benchmark's own image.
 #
-#   bench/kubeadm/build.sh [K8S_VERSION]     e.g. 1.35.4 (default: KUBE_DEFAULT_VERSION)
+#   bench/kubeadm/build.sh [K8S_VERSION]     e.g. 1.37.2 (default: versions.json's default)
 #
 # Output: ${KIND_ACTION_CACHE:-/var/cache/kind-action}/kube/<version>-kubeadm/bin/kubeadm,
 # stamped like image/kube/build-source.sh's outputs (a directory without the
@@ -11,8 +11,9 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source-path=SCRIPTDIR source=../../image/kube/versions.sh
-source "${SCRIPT_DIR}/../../image/kube/versions.sh"
+# KUBE_DEFAULT_VERSION and the other pins, from versions.json through the image builder.
+version_info="$("${SCRIPT_DIR}/../../image/builder/run.sh" version-info)"
+eval "${version_info}"
 
 # Bump when how kubeadm is built here changes.
 KUBEADM_RECIPE=1

@@ -148,10 +148,12 @@ describe('kubeBinaries with --kube-source release', () => {
   test('downloads and verifies the Kubernetes binaries, takes etcd/CoreDNS/CNI from the module build', async () => {
     // A private cache holding only the module-built etcd/CoreDNS/CNI (cheap to link from the shared one).
     const shared = (
-      await execOk('bash', ['image/kube/build-source.sh', '1.35.4', '--components-only'])
+      await execOk('bash', ['image/kube/build-source.sh', '1.35.4', '--components-only', '--arch', 'amd64'])
     ).trim();
     const cacheDir = await mkdtemp(join(tmpdir(), 'ka-cache-'));
-    await cp(dirname(shared), join(cacheDir, 'kube', '1.35.4-components'), { recursive: true });
+    await cp(dirname(shared), join(cacheDir, 'kube', 'linux-amd64', '1.35.4-components'), {
+      recursive: true,
+    });
     const opts = {
       version: '1.35.4',
       source: 'release' as const,
@@ -186,10 +188,12 @@ describe('kind-action build --kube-source release against a bad server', () => {
     // A private cache with only the module-built etcd/CoreDNS/CNI, so the
     // release download is the step under test.
     const shared = (
-      await execOk('bash', ['image/kube/build-source.sh', '1.35.4', '--components-only'])
+      await execOk('bash', ['image/kube/build-source.sh', '1.35.4', '--components-only', '--arch', 'amd64'])
     ).trim();
     cacheDir = await mkdtemp(join(tmpdir(), 'ka-cache-'));
-    await cp(dirname(shared), join(cacheDir, 'kube', '1.35.4-components'), { recursive: true });
+    await cp(dirname(shared), join(cacheDir, 'kube', 'linux-amd64', '1.35.4-components'), {
+      recursive: true,
+    });
   });
 
   afterAll(async () => {

@@ -1,0 +1,3 @@
+module kind-action.local/builder
+
+go 1.26
