@@ -4,7 +4,7 @@
 # by the image builder (image/builder); versions come from versions.json.
 #
 #   image/kube/build-source.sh [K8S_VERSION] [--components-only] [--arch amd64|arm64]
-#                                 e.g. 1.37.2, v1.37.2 or 1.37; --arch defaults to the host's
+#                                 e.g. X.Y.Z, vX.Y.Z or the minor X.Y; --arch defaults to the host's
 #
 # --components-only builds everything but Kubernetes (etcd, CoreDNS, the CNI
 # plugins, containerd, runc, dockerd) for `--kube-source release`, into
