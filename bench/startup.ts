@@ -17,7 +17,8 @@
  *      with a usable kubeconfig written (image local, container created, ready)
  * (a), (c), (w), idle memory and image size for every supported Kubernetes version
  * (versions.json; BENCH_K8S=1.37,1.36 picks some); the cold baselines (b) for the
- * default version (BENCH_COLD_K8S), which is what they are compared with.
+ * default version (BENCH_COLD_K8S), which is what they are compared with; BENCH_COLD=0
+ * leaves the cold baselines out.
  * 5 runs each (BENCH_RUNS), one machine, one run.
  * Targets: a <= b/10 (reported against both baselines), a/c <= 1.5, image <= 560 MiB and
  * idle memory <= 450 MiB for every version.
@@ -295,6 +296,33 @@ async function measureVersion(
   return { version, seconds, ac, idleMemoryMiB, imageSizeMiB };
 }
 
+/** The per-version table and each version's verdicts against the targets. */
+function reportVersions(perVersion: VersionRun[]): void {
+  const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+  printTable(
+    `startup per Kubernetes version (medians of ${RUNS}; a = /kubernetes-ready from container start, w = wall-clock of kind-action up)`,
+    ['version', 'w: up', 'a: docker', 'a: API', 'a: ready', 'c: floor', 'a/c', 'image', 'idle memory'],
+    perVersion.map((v) => [
+      `v${v.version}`,
+      `${v.seconds.wallClockUp.median.toFixed(2)}s`,
+      `${v.seconds.bakedDockerReady.median.toFixed(2)}s`,
+      `${v.seconds.bakedApiReady.median.toFixed(2)}s`,
+      `${v.seconds.bakedKubernetesReady.median.toFixed(2)}s`,
+      `${v.seconds.apiserverFloor.median.toFixed(2)}s`,
+      v.ac.toFixed(2),
+      `${v.imageSizeMiB.toFixed(0)} MiB`,
+      `${v.idleMemoryMiB.toFixed(0)} MiB`,
+    ]),
+  );
+  for (const v of perVersion) {
+    process.stdout.write(
+      `v${v.version}: a/c ${v.ac.toFixed(2)} (<= ${TARGETS.ac}: ${met(v.ac <= TARGETS.ac)}), ` +
+        `image ${v.imageSizeMiB.toFixed(0)} MiB (<= ${TARGETS.imageMiB}: ${met(v.imageSizeMiB <= TARGETS.imageMiB)}), ` +
+        `idle ${v.idleMemoryMiB.toFixed(0)} MiB (<= ${TARGETS.idleMiB}: ${met(v.idleMemoryMiB <= TARGETS.idleMiB)})\n`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const env = isolatedEnv();
   const client = await DockerClient.connect(
@@ -305,6 +333,11 @@ async function main(): Promise<void> {
   await cli(['down', '--name', 'bench-startup'], env); // a previous interrupted run
   const perVersion: VersionRun[] = [];
   for (const version of VERSIONS) perVersion.push(await measureVersion(client, env, version));
+  reportVersions(perVersion);
+  if (process.env.BENCH_COLD === '0') {
+    writeJson('startup', { runs: RUNS, perVersion, targets: TARGETS, cold: 'not run (BENCH_COLD=0)' });
+    return;
+  }
   const coldVersion =
     perVersion.find((v) => v.version === VERSION) ?? (await measureVersion(client, env, VERSION));
 
@@ -339,21 +372,6 @@ async function main(): Promise<void> {
   const abKubeadm = ratio(median('bakedKubernetesReady') / median('kubeadmKubernetesReady'));
   const abKubeadmNoSeed = ratio(median('bakedKubernetesReady') / median('kubeadmKubernetesReadyWithoutSeed'));
   printTable(
-    `startup per Kubernetes version (medians of ${RUNS}; a = /kubernetes-ready from container start, w = wall-clock of kind-action up)`,
-    ['version', 'w: up', 'a: docker', 'a: API', 'a: ready', 'c: floor', 'a/c', 'image', 'idle memory'],
-    perVersion.map((v) => [
-      `v${v.version}`,
-      `${v.seconds.wallClockUp.median.toFixed(2)}s`,
-      `${v.seconds.bakedDockerReady.median.toFixed(2)}s`,
-      `${v.seconds.bakedApiReady.median.toFixed(2)}s`,
-      `${v.seconds.bakedKubernetesReady.median.toFixed(2)}s`,
-      `${v.seconds.apiserverFloor.median.toFixed(2)}s`,
-      v.ac.toFixed(2),
-      `${v.imageSizeMiB.toFixed(0)} MiB`,
-      `${v.idleMemoryMiB.toFixed(0)} MiB`,
-    ]),
-  );
-  printTable(
     `startup, Kubernetes v${VERSION} against cold bootstraps (seconds from container start)`,
     ['what', 'runs', 'min', 'median', 'max'],
     [
@@ -370,19 +388,11 @@ async function main(): Promise<void> {
   );
   const verdict = (r: { value: number; met: boolean }): string =>
     `${r.value.toFixed(3)} (target <= 0.1: ${r.met ? 'met' : 'NOT met'})`;
-  const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
   process.stdout.write(
     `\na/b-own     = ${verdict(ab)}` +
       `\na/b-kubeadm = ${verdict(abKubeadm)}` +
       `\na/b-kubeadm without its seed unpack = ${verdict(abKubeadmNoSeed)}\n`,
   );
-  for (const v of perVersion) {
-    process.stdout.write(
-      `v${v.version}: a/c ${v.ac.toFixed(2)} (<= ${TARGETS.ac}: ${met(v.ac <= TARGETS.ac)}), ` +
-        `image ${v.imageSizeMiB.toFixed(0)} MiB (<= ${TARGETS.imageMiB}: ${met(v.imageSizeMiB <= TARGETS.imageMiB)}), ` +
-        `idle ${v.idleMemoryMiB.toFixed(0)} MiB (<= ${TARGETS.idleMiB}: ${met(v.idleMemoryMiB <= TARGETS.idleMiB)})\n`,
-    );
-  }
   writeJson('startup', {
     version: VERSION,
     runs: RUNS,
