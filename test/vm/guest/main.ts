@@ -1,0 +1,218 @@
+// The VM lane's guest program: what only a cgroup v2 host with real --privileged can prove.
+// Runs inside the VM (node, from the 9p share at /lane); writes /lane/out/results.json.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execOk } from '../../support/exec.js';
+import { kubectlOk, nodesReady, runPodToCompletion } from '../../support/kubectl.js';
+import { cli, docker, hostPort, inspect, kubeBinFrom, resources, SHARE, type UpJson, up } from './cluster.js';
+import { runPod } from './pods.js';
+import { type Case, log, type Report, runCases, writeReport } from './runner.js';
+
+/** `image` is null for a smoke run: only the host case, with no node image loaded. */
+const { image } = JSON.parse(readFileSync(join(SHARE, 'lane.json'), 'utf8')) as { image: string | null };
+const HELLO = join(SHARE, 'hello-app');
+const APP = 'hello-app:e2e';
+const LIMITS = { memory: '64Mi', cpu: '250m' };
+const metrics: Report['metrics'] = { image: image ?? 'none (smoke run)' };
+
+let node: UpJson | undefined;
+let kubeBin = '';
+let before: string[] = [];
+const current = (): UpJson => {
+  assert.ok(node, 'no node');
+  return node;
+};
+
+/** Build the workload image with the node's own Docker daemon (the kubelet's image store). */
+async function buildApp(dockerHost: string): Promise<void> {
+  await docker(['build', '-q', '-t', APP, HELLO], {
+    ...process.env,
+    DOCKER_HOST: dockerHost,
+    DOCKER_BUILDKIT: '0',
+  });
+}
+
+async function assertNothingLeft(cluster: string): Promise<void> {
+  assert.deepEqual(await resources(`io.kind-action.cluster=${cluster}`), []);
+  assert.deepEqual(await resources(), before);
+}
+
+async function cgroupLimits(kubeconfig: string, pod: string): Promise<void> {
+  const r = await runPod(kubeBin, kubeconfig, {
+    name: pod,
+    image: APP,
+    command: ['/hello-app', 'cat', '/sys/fs/cgroup/cpu.max', '/sys/fs/cgroup/memory.max'],
+    limits: LIMITS,
+  });
+  assert.equal(r.phase, 'Succeeded', r.log);
+  // 250m of a 100 ms period; 64 MiB.
+  assert.match(r.log, /^\/sys\/fs\/cgroup\/cpu\.max: 25000 100000$/m);
+  assert.match(r.log, /^\/sys\/fs\/cgroup\/memory\.max: 67108864$/m);
+}
+
+const hostCase: Case = {
+  name: 'the guest is a cgroup v2 host where docker run --privileged works',
+  run: async () => {
+    assert.equal((await execOk('stat', ['-fc', '%T', '/sys/fs/cgroup'])).trim(), 'cgroup2fs');
+    assert.equal((await docker(['info', '--format', '{{.CgroupVersion}}'])).trim(), '2');
+    // The workload image, built in the guest's own Docker (FROM scratch: nothing to pull).
+    await buildApp('unix:///var/run/docker.sock');
+    const status = await docker(['run', '--rm', '--privileged', APP, 'cat', '/proc/self/status']);
+    assert.match(status, /^CapEff:\s+000001ffffffffff$/m, 'every capability of kernel 6.12');
+    metrics.docker = (await docker(['version', '--format', '{{.Server.Version}}'])).trim();
+    metrics.kernel = (await execOk('uname', ['-r'])).trim();
+    before = await resources();
+  },
+};
+
+const clusterCases = (image: string): Case[] => [
+  {
+    name: 'up in auto mode picks real --privileged (private cgroup namespace) and says so',
+    needs: ['the guest is a cgroup v2 host where docker run --privileged works'],
+    run: async () => {
+      const r = await up('vm', image);
+      node = r;
+      metrics.upSeconds = Math.round(r.seconds * 10) / 10;
+      metrics.readySeconds = r.readySeconds;
+      assert.equal(r.privilege, 'privileged');
+      assert.match(r.stderr, /node started in privileged mode/);
+      const hc = (await inspect(r.containerId)).HostConfig;
+      assert.equal(hc.Privileged, true);
+      assert.equal(hc.CgroupnsMode, 'private');
+    },
+  },
+  {
+    name: 'the cluster is Ready',
+    needs: ['up in auto mode picks real --privileged (private cgroup namespace) and says so'],
+    run: async () => {
+      kubeBin = await kubeBinFrom(current().containerId);
+      assert.equal(await nodesReady(kubeBin, current().kubeconfig), 'True');
+    },
+  },
+  {
+    name: 'an image built against the node runs with imagePullPolicy Never and its Service is reached by DNS',
+    needs: ['the cluster is Ready'],
+    run: async () => {
+      const { dockerHost, kubeconfig } = current();
+      await buildApp(dockerHost);
+      await kubectlOk(kubeBin, kubeconfig, ['apply', '-f', join(HELLO, 'k8s.yaml')]);
+      await kubectlOk(kubeBin, kubeconfig, ['rollout', 'status', 'deployment/hello', '--timeout=300s']);
+      const logs = await runPodToCompletion(kubeBin, kubeconfig, {
+        name: 'client',
+        image: APP,
+        command: ['/hello-app', 'fetch', 'http://hello.default.svc.cluster.local:8080/'],
+      });
+      assert.match(logs, /hello\.default\.svc\.cluster\.local:8080\/ -> \d+ bytes: hello from hello-/);
+    },
+  },
+  {
+    name: "a pod's CPU and memory limits are written to its cgroup (cpu.max, memory.max)",
+    needs: [
+      'an image built against the node runs with imagePullPolicy Never and its Service is reached by DNS',
+    ],
+    run: () => cgroupLimits(current().kubeconfig, 'limits'),
+  },
+  {
+    name: 'a pod that allocates beyond its memory limit is OOMKilled; one within it succeeds',
+    needs: [
+      'an image built against the node runs with imagePullPolicy Never and its Service is reached by DNS',
+    ],
+    run: async () => {
+      const { kubeconfig } = current();
+      const within = await runPod(kubeBin, kubeconfig, {
+        name: 'mem-ok',
+        image: APP,
+        command: ['/hello-app', 'alloc', '16'],
+        limits: LIMITS,
+      });
+      assert.equal(within.phase, 'Succeeded', within.log);
+      assert.match(within.log, /allocated 16 MiB/);
+      const beyond = await runPod(kubeBin, kubeconfig, {
+        name: 'mem-hog',
+        image: APP,
+        command: ['/hello-app', 'alloc', '256'],
+        limits: LIMITS,
+      });
+      assert.equal(beyond.phase, 'Failed', beyond.log);
+      assert.equal(beyond.reason, 'OOMKilled');
+      assert.doesNotMatch(beyond.log, /allocated/);
+    },
+  },
+  {
+    name: 'docker stop ends the node by itself within 10 s',
+    needs: ['the cluster is Ready'],
+    run: async () => {
+      const started = Date.now();
+      await docker(['stop', '-t', '10', current().containerId]);
+      metrics.stopSeconds = Math.round((Date.now() - started) / 100) / 10;
+      const { State } = await inspect(current().containerId);
+      assert.equal(State.Running, false);
+      // 137 would be docker's kill at the 10 s mark.
+      assert.equal(State.ExitCode, 0);
+      assert.equal(State.OOMKilled, false);
+    },
+  },
+  {
+    name: 'docker restart brings the same node back Ready',
+    needs: ['docker stop ends the node by itself within 10 s'],
+    run: async () => {
+      const { containerId } = current();
+      await docker(['restart', '-t', '10', containerId]);
+      // Published host ports may change on restart: read them again.
+      const kubeconfig = '/tmp/vm-lane/restarted.kubeconfig';
+      const r = await cli([
+        'wait',
+        '--url',
+        `http://127.0.0.1:${await hostPort(containerId, 10080)}`,
+        '--api-server',
+        `https://127.0.0.1:${await hostPort(containerId, 8443)}`,
+        '--kubeconfig',
+        kubeconfig,
+        '--timeout',
+        '900s',
+        '--json',
+      ]);
+      assert.equal(r.code, 0, r.stderr.slice(-4000));
+      metrics.restartReadySeconds = Math.round(r.seconds * 10) / 10;
+      assert.equal(await nodesReady(kubeBin, kubeconfig), 'True');
+    },
+  },
+  {
+    name: 'down leaves no container, volume or network',
+    needs: ['up in auto mode picks real --privileged (private cgroup namespace) and says so'],
+    run: async () => {
+      const r = await cli(['down', '--name', 'vm']);
+      assert.equal(r.code, 0, r.stderr);
+      await assertNothingLeft('vm');
+    },
+  },
+  {
+    name: 'up --privileged-mode fallback works on cgroup v2 too: Ready, pod limits applied, down clean',
+    needs: ['the guest is a cgroup v2 host where docker run --privileged works'],
+    run: async () => {
+      const r = await up('vmfb', image, ['--privileged-mode', 'fallback']);
+      metrics.fallbackUpSeconds = Math.round(r.seconds * 10) / 10;
+      try {
+        assert.equal(r.privilege, 'fallback');
+        const hc = (await inspect(r.containerId)).HostConfig;
+        assert.equal(hc.Privileged, false);
+        kubeBin ||= await kubeBinFrom(r.containerId);
+        assert.equal(await nodesReady(kubeBin, r.kubeconfig), 'True');
+        await buildApp(r.dockerHost);
+        await cgroupLimits(r.kubeconfig, 'limits-fallback');
+      } finally {
+        const d = await cli(['down', '--name', 'vmfb']);
+        assert.equal(d.code, 0, d.stderr);
+      }
+      await assertNothingLeft('vmfb');
+    },
+  },
+];
+
+const report = await runCases(image ? [hostCase, ...clusterCases(image)] : [hostCase], metrics);
+// Whatever a failed case left running goes, so the guest powers off promptly.
+await cli(['down', '--all']);
+log(`metrics ${JSON.stringify(metrics)}`);
+writeReport(join(SHARE, 'out', 'results.json'), report);
+process.exitCode = report.failed > 0 ? 1 : 0;
