@@ -110,7 +110,7 @@ async function main(): Promise<number> {
   const root = cacheRoot();
   const image = values.smoke ? null : (values.image ?? (await defaultNodeImage()));
   const accel = chooseAccel();
-  say(`vm-lane: node image ${image}, accelerator ${accel}`);
+  say(`vm-lane: node image ${image ?? 'none (smoke run)'}, accelerator ${accel}`);
 
   const disk = await ensureDisk(root);
   const saved = image ? await savedImage(root, image) : undefined;
