@@ -32,7 +32,17 @@ export function qemuArgs(vm: VmSpec): string[] {
     ...['-drive', `file=${vm.disk},format=qcow2,if=virtio,cache=unsafe,discard=unmap`],
     ...['-virtfs', `local,path=${vm.share},mount_tag=lane,security_model=none,id=lane`],
     ...['-nic', 'user,model=virtio-net-pci'],
-    ...['-display', 'none', '-monitor', 'none', '-serial', `file:${vm.console}`, '-no-reboot'],
+    ...[
+      '-display',
+      'none',
+      '-vga',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      `file:${vm.console}`,
+      '-no-reboot',
+    ],
   ];
 }
 

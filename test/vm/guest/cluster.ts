@@ -2,22 +2,18 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { UpResult } from '../../../src/core/cluster/up.js';
 import { exec, execOk } from '../../support/exec.js';
 
 export const SHARE = '/lane';
 export const CLI = join(SHARE, 'cli', 'index.js');
 const WORK = '/tmp/vm-lane';
 
-export interface UpJson {
-  name: string;
-  containerId: string;
-  kubeconfig: string;
-  apiServer: string;
-  dockerHost: string;
-  configUrl: string;
-  readySeconds: number;
-  privilege: string;
-}
+/** What `up --json` prints. */
+export type UpJson = Pick<
+  UpResult,
+  'name' | 'containerId' | 'kubeconfig' | 'dockerHost' | 'readySeconds' | 'privilege'
+>;
 
 export interface CliRun {
   code: number | null;

@@ -38,6 +38,16 @@ async function assertNothingLeft(cluster: string): Promise<void> {
   assert.deepEqual(await resources(), before);
 }
 
+/** A pod under LIMITS that allocates `mib` MiB. */
+function allocIn(kubeconfig: string, name: string, mib: number) {
+  return runPod(kubeBin, kubeconfig, {
+    name,
+    image: APP,
+    command: ['/hello-app', 'alloc', String(mib)],
+    limits: LIMITS,
+  });
+}
+
 async function cgroupLimits(kubeconfig: string, pod: string): Promise<void> {
   const r = await runPod(kubeBin, kubeconfig, {
     name: pod,
@@ -120,20 +130,10 @@ const clusterCases = (image: string): Case[] => [
     ],
     run: async () => {
       const { kubeconfig } = current();
-      const within = await runPod(kubeBin, kubeconfig, {
-        name: 'mem-ok',
-        image: APP,
-        command: ['/hello-app', 'alloc', '16'],
-        limits: LIMITS,
-      });
+      const within = await allocIn(kubeconfig, 'mem-ok', 16);
       assert.equal(within.phase, 'Succeeded', within.log);
       assert.match(within.log, /allocated 16 MiB/);
-      const beyond = await runPod(kubeBin, kubeconfig, {
-        name: 'mem-hog',
-        image: APP,
-        command: ['/hello-app', 'alloc', '256'],
-        limits: LIMITS,
-      });
+      const beyond = await allocIn(kubeconfig, 'mem-hog', 256);
       assert.equal(beyond.phase, 'Failed', beyond.log);
       assert.equal(beyond.reason, 'OOMKilled');
       assert.doesNotMatch(beyond.log, /allocated/);
