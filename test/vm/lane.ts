@@ -46,6 +46,11 @@ async function prepareShare(
 ): Promise<void> {
   mkdirSync(join(share, 'cli'), { recursive: true });
   copyFileSync(CLI_BUNDLE, join(share, 'cli', 'index.js'));
+  // The Action's main and post, where a checkout of the Action has them.
+  mkdirSync(join(share, 'dist', 'action'), { recursive: true });
+  for (const f of ['main.js', 'post.js'])
+    copyFileSync(resolve('dist/action', f), join(share, 'dist', 'action', f));
+  copyFileSync(resolve('action.yml'), join(share, 'action.yml'));
   if (imageTar) linkSync(imageTar, join(share, 'node-image.tar'));
   writeFileSync(join(share, 'lane.json'), JSON.stringify({ image }));
   await build({

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readCommandFile, runMain, runnerJob, runPost } from '../../support/action.js';
 import { execOk } from '../../support/exec.js';
 import { kubectlOk, nodesReady, runPodToCompletion } from '../../support/kubectl.js';
 import { cli, docker, hostPort, inspect, kubeBinFrom, resources, SHARE, type UpJson, up } from './cluster.js';
@@ -206,6 +207,31 @@ const clusterCases = (image: string): Case[] => [
         assert.equal(d.code, 0, d.stderr);
       }
       await assertNothingLeft('vmfb');
+    },
+  },
+  {
+    name: "the Action's main starts a privileged node that becomes Ready; its post leaves nothing",
+    needs: ['the guest is a cgroup v2 host where docker run --privileged works'],
+    run: async () => {
+      // The bundles are at /lane/dist/action, as in a checkout of the Action.
+      const job = runnerJob({}, SHARE);
+      const m = await runMain(job, { name: 'vmact', image, wait: '900s' });
+      try {
+        assert.equal(m.code, 0, `${m.stdout.slice(-3000)}${m.stderr.slice(-3000)}`);
+        const out = readCommandFile(job.files.output);
+        assert.equal(out['cluster-name'], 'vmact');
+        const [id] = (await docker(['ps', '-q', '--filter', 'label=io.kind-action.cluster=vmact'])).split(
+          '\n',
+        );
+        assert.equal((await inspect(id ?? '')).HostConfig.Privileged, true);
+        kubeBin ||= await kubeBinFrom(id ?? '');
+        assert.equal(await nodesReady(kubeBin, out.kubeconfig ?? ''), 'True');
+      } finally {
+        const p = await runPost(job, { name: 'vmact' }, 'success');
+        assert.equal(p.code, 0, p.stdout.slice(-3000));
+        assert.doesNotMatch(p.stdout, /::warning::/);
+      }
+      await assertNothingLeft('vmact');
     },
   },
 ];
