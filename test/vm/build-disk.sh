@@ -14,7 +14,7 @@ SIZE=16G
 
 PACKAGES=linux-image-amd64,initramfs-tools,systemd,systemd-sysv,systemd-resolved,udev,kmod,dbus
 PACKAGES+=,docker.io,docker-cli,containerd,runc,iptables,apparmor,nodejs,ca-certificates
-PACKAGES+=,iproute2,procps,util-linux,mount,e2fsprogs,xz-utils,zstd
+PACKAGES+=,iproute2,procps,util-linux,mount,e2fsprogs,xz-utils,zstd,curl
 
 mkdir -p "$OUT"
 # debootstrap mounts /proc and /sys in the target while packages install and unmounts them

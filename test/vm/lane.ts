@@ -51,6 +51,8 @@ async function prepareShare(
   for (const f of ['main.js', 'post.js'])
     copyFileSync(resolve('dist/action', f), join(share, 'dist', 'action', f));
   copyFileSync(resolve('action.yml'), join(share, 'action.yml'));
+  mkdirSync(join(share, 'circleci'));
+  copyFileSync(resolve('circleci/kind.sh'), join(share, 'circleci', 'kind.sh'));
   if (imageTar) linkSync(imageTar, join(share, 'node-image.tar'));
   writeFileSync(join(share, 'lane.json'), JSON.stringify({ image }));
   await build({
@@ -102,7 +104,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       image: { type: 'string' },
-      timeout: { type: 'string', default: process.env.KIND_ACTION_VM_TIMEOUT ?? '3000' },
+      timeout: { type: 'string', default: process.env.KIND_ACTION_VM_TIMEOUT ?? '3600' },
       'compare-host': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
     },

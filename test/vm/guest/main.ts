@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCommandFile, runMain, runnerJob, runPost } from '../../support/action.js';
-import { execOk } from '../../support/exec.js';
+import { exec, execOk } from '../../support/exec.js';
 import { kubectlOk, nodesReady, runPodToCompletion } from '../../support/kubectl.js';
 import { cli, docker, hostPort, inspect, kubeBinFrom, resources, SHARE, type UpJson, up } from './cluster.js';
 import { runPod } from './pods.js';
@@ -232,6 +232,39 @@ const clusterCases = (image: string): Case[] => [
         assert.doesNotMatch(p.stdout, /::warning::/);
       }
       await assertNothingLeft('vmact');
+    },
+  },
+  {
+    name: 'circleci/kind.sh run (plain docker run) starts a privileged node, runs a command against it, leaves nothing',
+    needs: ['the cluster is Ready'],
+    run: async () => {
+      const r = await exec(
+        'bash',
+        [
+          join(SHARE, 'circleci', 'kind.sh'),
+          'run',
+          '--',
+          join(kubeBin, 'kubectl'),
+          'get',
+          'nodes',
+          '--no-headers',
+        ],
+        {
+          stdin: 'ignore',
+          env: {
+            ...process.env,
+            KIND_ACTION_MODE: 'docker',
+            KIND_IMAGE: image,
+            KIND_NAME: 'vmcci',
+            KIND_TIMEOUT: '900s',
+            BASH_ENV: '',
+          },
+        },
+      );
+      assert.equal(r.code, 0, `${r.stdout}${r.stderr.slice(-3000)}`);
+      assert.match(r.stderr, /node started \(privileged\)/);
+      assert.match(r.stdout, /\sReady\s/);
+      await assertNothingLeft('vmcci');
     },
   },
 ];
