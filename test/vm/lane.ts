@@ -1,7 +1,8 @@
 // The VM lane, host side: build or reuse the disk, prepare the 9p share (CLI bundle, node image,
 // guest program, workload), boot QEMU with a hard deadline, and report the guest's results.
-//   tsx test/vm/lane.ts [--image REF] [--timeout SECONDS] [--compare-host] [--smoke]
-// --smoke boots with no node image and runs only the host case (cgroup v2, --privileged).
+//   tsx test/vm/lane.ts [--image REF] [--timeout SECONDS] [--compare-host] [--smoke | --core]
+// --smoke boots with no node image and runs only the host case (cgroup v2, --privileged);
+// --core runs only the core cases (the host, up, Ready, the user's flow, down).
 // Exit code: 0 when every guest case passed, 1 otherwise, 130/143 when interrupted.
 import {
   copyFileSync,
@@ -41,7 +42,7 @@ function say(text: string): void {
 
 async function prepareShare(
   share: string,
-  image: string | null,
+  lane: { image: string | null; core: boolean },
   imageTar: string | undefined,
 ): Promise<void> {
   mkdirSync(join(share, 'cli'), { recursive: true });
@@ -54,7 +55,7 @@ async function prepareShare(
   mkdirSync(join(share, 'circleci'));
   copyFileSync(resolve('circleci/kind.sh'), join(share, 'circleci', 'kind.sh'));
   if (imageTar) linkSync(imageTar, join(share, 'node-image.tar'));
-  writeFileSync(join(share, 'lane.json'), JSON.stringify({ image }));
+  writeFileSync(join(share, 'lane.json'), JSON.stringify(lane));
   await build({
     entryPoints: [join(HERE, 'guest', 'main.ts')],
     outfile: join(share, 'guest.mjs'),
@@ -107,6 +108,7 @@ async function main(): Promise<number> {
       timeout: { type: 'string', default: process.env.KIND_ACTION_VM_TIMEOUT ?? '3600' },
       'compare-host': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
+      core: { type: 'boolean', default: false },
     },
   });
   const deadline = Number(values.timeout) * 1000;
@@ -139,7 +141,7 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
-    await prepareShare(share, image, saved?.tar);
+    await prepareShare(share, { image, core: values.core }, saved?.tar);
     const overlay = join(run, 'disk.qcow2');
     await execOk('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', disk.rootImage, '-F', 'raw', overlay]);
     const vm = {

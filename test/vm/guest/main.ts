@@ -11,7 +11,10 @@ import { runPod } from './pods.js';
 import { type Case, log, type Report, runCases, writeReport } from './runner.js';
 
 /** `image` is null for a smoke run: only the host case, with no node image loaded. */
-const { image } = JSON.parse(readFileSync(join(SHARE, 'lane.json'), 'utf8')) as { image: string | null };
+const { image, core } = JSON.parse(readFileSync(join(SHARE, 'lane.json'), 'utf8')) as {
+  image: string | null;
+  core: boolean;
+};
 const HELLO = join(SHARE, 'hello-app');
 const APP = 'hello-app:e2e';
 const LIMITS = { memory: '64Mi', cpu: '250m' };
@@ -64,6 +67,7 @@ async function cgroupLimits(kubeconfig: string, pod: string): Promise<void> {
 
 const hostCase: Case = {
   name: 'the guest is a cgroup v2 host where docker run --privileged works',
+  core: true,
   run: async () => {
     assert.equal((await execOk('stat', ['-fc', '%T', '/sys/fs/cgroup'])).trim(), 'cgroup2fs');
     assert.equal((await docker(['info', '--format', '{{.CgroupVersion}}'])).trim(), '2');
@@ -80,6 +84,7 @@ const hostCase: Case = {
 const clusterCases = (image: string): Case[] => [
   {
     name: 'up in auto mode picks real --privileged (private cgroup namespace) and says so',
+    core: true,
     needs: ['the guest is a cgroup v2 host where docker run --privileged works'],
     run: async () => {
       const r = await up('vm', image);
@@ -95,6 +100,7 @@ const clusterCases = (image: string): Case[] => [
   },
   {
     name: 'the cluster is Ready',
+    core: true,
     needs: ['up in auto mode picks real --privileged (private cgroup namespace) and says so'],
     run: async () => {
       kubeBin = await kubeBinFrom(current().containerId);
@@ -103,6 +109,7 @@ const clusterCases = (image: string): Case[] => [
   },
   {
     name: 'an image built against the node runs with imagePullPolicy Never and its Service is reached by DNS',
+    core: true,
     needs: ['the cluster is Ready'],
     run: async () => {
       const { dockerHost, kubeconfig } = current();
@@ -181,6 +188,7 @@ const clusterCases = (image: string): Case[] => [
   },
   {
     name: 'down leaves no container, volume or network',
+    core: true,
     // Runs whenever up created a node, even if a check on it failed: later cases need the room.
     run: async () => {
       current();
@@ -270,7 +278,8 @@ const clusterCases = (image: string): Case[] => [
   },
 ];
 
-const report = await runCases(image ? [hostCase, ...clusterCases(image)] : [hostCase], metrics);
+const all = image ? [hostCase, ...clusterCases(image)] : [hostCase];
+const report = await runCases(core ? all.filter((c) => c.core) : all, metrics);
 // Whatever a failed case left running goes, so the guest powers off promptly.
 if (image) await cli(['down', '--all']);
 log(`metrics ${JSON.stringify(metrics)}`);

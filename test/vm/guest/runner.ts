@@ -7,6 +7,8 @@ export interface Case {
   /** Names of earlier cases that must have passed for this one to mean anything. */
   needs?: string[];
   run: () => Promise<void>;
+  /** Part of the lane's core (up, Ready, the user's flow, down), which CI runs on every change. */
+  core?: boolean;
 }
 
 export interface CaseResult {
