@@ -178,7 +178,10 @@ start_node() { # IMAGE
     --cap-add ALL --cap-drop SYS_RESOURCE --security-opt systempaths=unconfined
     --device-cgroup-rule 'a *:* rwm' -v /dev/kmsg:/dev/kmsg
   )
-  if [[ "$cgroup" == 1 ]]; then fallback+=(-v /sys/fs/cgroup:/sys/fs/cgroup:rw); fi
+  # As the CLI's fallback: the host's cgroup tree, writable; on cgroup v2 in
+  # the host's cgroup namespace, so the node's own cgroup is where it sits.
+  fallback+=(-v /sys/fs/cgroup:/sys/fs/cgroup:rw)
+  if [[ "$cgroup" == 2 ]]; then cgroupns=(--cgroupns host); fi
   err="$(docker run "${common[@]}" "${cgroupns[@]}" "${fallback[@]}" "$1" 2>&1 >/dev/null)" ||
     die "docker run failed: $err"
   log "node started (capability fallback: this Docker cannot grant --privileged)"
