@@ -7,10 +7,15 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_RELEASE_URL, downloadRelease, RELEASE_BINARIES } from '../../src/core/bake/release.js';
 import { kubeBinaries } from '../../src/core/bake/sources.js';
 import { BakeError, IntegrityError } from '../../src/core/errors.js';
+import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS } from '../../src/core/image/versions.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { cli, isolatedEnv } from '../support/cli.js';
 import { snapshot } from '../support/docker.js';
 import { exec, execOk } from '../support/exec.js';
+
+/** The version under test: the table's default, whose module builds CI has made. */
+const VERSION = KUBERNETES_VERSIONS[DEFAULT_KUBERNETES] ?? '';
+const V = VERSION.replaceAll('.', '\\.');
 
 type Behaviour = 'good' | 'tampered' | 'missing' | 'html' | 'html-as-binary' | 'bad-digest';
 
@@ -27,7 +32,7 @@ beforeAll(async () => {
     const isDigest = file?.endsWith('.sha512') ?? false;
     const name = (file ?? '').replace(/\.sha512$/, '');
     const target = name === 'kubelet';
-    if (version !== 'v1.35.4' || arch !== 'amd64') {
+    if (version !== `v${VERSION}` || arch !== 'amd64') {
       res.writeHead(404).end('not found');
       return;
     }
@@ -68,7 +73,7 @@ afterAll(() => {
 const download = async (mode: Behaviour) => {
   const outDir = await mkdtemp(join(tmpdir(), 'ka-release-'));
   const run = downloadRelease(
-    { version: '1.35.4', arch: 'amd64', baseUrl: `${base}/${mode}/release`, outDir },
+    { version: VERSION, arch: 'amd64', baseUrl: `${base}/${mode}/release`, outDir },
     silentLogger,
   );
   return { outDir, run };
@@ -86,17 +91,17 @@ describe('--kube-source release: verified downloads that fail closed', () => {
     [
       'tampered',
       IntegrityError,
-      /kubelet v1.35.4: sha512 mismatch; expected [0-9a-f]{128}, got [0-9a-f]{128}/,
+      new RegExp(`kubelet v${V}: sha512 mismatch; expected [0-9a-f]{128}, got [0-9a-f]{128}`),
     ],
     [
       'missing',
       BakeError,
-      /kubelet v1.35.4: download http:\/\/.*\/kubelet: HTTP 404; expected sha512 [0-9a-f]{128}/,
+      new RegExp(`kubelet v${V}: download http://.*/kubelet: HTTP 404; expected sha512 [0-9a-f]{128}`),
     ],
     [
       'html',
       IntegrityError,
-      /kubelet v1.35.4: .*got an HTML page, not the file; expected sha512 [0-9a-f]{128}/,
+      new RegExp(`kubelet v${V}: .*got an HTML page, not the file; expected sha512 [0-9a-f]{128}`),
     ],
     ['html-as-binary', IntegrityError, /kubelet: got an HTML page, not the file; expected sha512/],
     ['bad-digest', IntegrityError, /kubelet.sha512: not a sha512 digest/],
@@ -118,7 +123,7 @@ describe('--kube-source release: verified downloads that fail closed', () => {
 });
 
 describe('kubeBinaries with --kube-source release', () => {
-  const binDir = `${process.env.KIND_ACTION_CACHE ?? '/var/cache/kind-action'}/kube/1.35.4/bin`;
+  const binDir = `${process.env.KIND_ACTION_CACHE ?? '/var/cache/kind-action'}/kube/linux-amd64/${VERSION}/bin`;
   let real: Server;
   let realBase = '';
   let tamper = false;
@@ -148,14 +153,14 @@ describe('kubeBinaries with --kube-source release', () => {
   test('downloads and verifies the Kubernetes binaries, takes etcd/CoreDNS/CNI from the module build', async () => {
     // A private cache holding only the module-built etcd/CoreDNS/CNI (cheap to link from the shared one).
     const shared = (
-      await execOk('bash', ['image/kube/build-source.sh', '1.35.4', '--components-only', '--arch', 'amd64'])
+      await execOk('bash', ['image/kube/build-source.sh', VERSION, '--components-only', '--arch', 'amd64'])
     ).trim();
     const cacheDir = await mkdtemp(join(tmpdir(), 'ka-cache-'));
-    await cp(dirname(shared), join(cacheDir, 'kube', 'linux-amd64', '1.35.4-components'), {
+    await cp(dirname(shared), join(cacheDir, 'kube', 'linux-amd64', `${VERSION}-components`), {
       recursive: true,
     });
     const opts = {
-      version: '1.35.4',
+      version: VERSION,
       source: 'release' as const,
       imageDir: resolve('image'),
       cacheDir,
@@ -165,11 +170,13 @@ describe('kubeBinaries with --kube-source release', () => {
       signal: new AbortController().signal,
     };
     tamper = true;
-    await expect(kubeBinaries(opts, silentLogger)).rejects.toThrow(/kube-proxy v1.35.4: sha512 mismatch/);
-    expect(await readdir(join(cacheDir, 'kube'))).not.toContain('1.35.4-release');
+    await expect(kubeBinaries(opts, silentLogger)).rejects.toThrow(
+      new RegExp(`kube-proxy v${V}: sha512 mismatch`),
+    );
+    expect(await readdir(join(cacheDir, 'kube', 'linux-amd64'))).not.toContain(`${VERSION}-release`);
     tamper = false;
     const dir = await kubeBinaries(opts, silentLogger);
-    expect(dir).toBe(join(cacheDir, 'kube', '1.35.4-release', 'bin'));
+    expect(dir).toBe(join(cacheDir, 'kube', 'linux-amd64', `${VERSION}-release`, 'bin'));
     const files = await readdir(dir);
     for (const b of [...RELEASE_BINARIES, 'etcd', 'coredns', 'bridge', 'host-local', 'loopback', 'portmap']) {
       expect(files).toContain(b);
@@ -188,10 +195,10 @@ describe('kind-action build --kube-source release against a bad server', () => {
     // A private cache with only the module-built etcd/CoreDNS/CNI, so the
     // release download is the step under test.
     const shared = (
-      await execOk('bash', ['image/kube/build-source.sh', '1.35.4', '--components-only', '--arch', 'amd64'])
+      await execOk('bash', ['image/kube/build-source.sh', VERSION, '--components-only', '--arch', 'amd64'])
     ).trim();
     cacheDir = await mkdtemp(join(tmpdir(), 'ka-cache-'));
-    await cp(dirname(shared), join(cacheDir, 'kube', 'linux-amd64', '1.35.4-components'), {
+    await cp(dirname(shared), join(cacheDir, 'kube', 'linux-amd64', `${VERSION}-components`), {
       recursive: true,
     });
   });
@@ -201,18 +208,20 @@ describe('kind-action build --kube-source release against a bad server', () => {
   });
 
   test.each([
-    ['tampered', /kubelet v1\.35\.4: sha512 mismatch; expected ([0-9a-f]{128}), got/],
-    ['missing', /kubelet v1\.35\.4: download .*: HTTP 404; expected sha512 ([0-9a-f]{128})/],
+    ['tampered', new RegExp(`kubelet v${V}: sha512 mismatch; expected ([0-9a-f]{128}), got`)],
+    ['missing', new RegExp(`kubelet v${V}: download .*: HTTP 404; expected sha512 ([0-9a-f]{128})`)],
     [
       'html',
-      /kubelet v1\.35\.4: download .*: got an HTML page, not the file; expected sha512 ([0-9a-f]{128})/,
+      new RegExp(
+        `kubelet v${V}: download .*: got an HTML page, not the file; expected sha512 ([0-9a-f]{128})`,
+      ),
     ],
   ])(
     '%s kubelet: exit 1 naming the file and its digest; no image, no container, nothing cached',
     async (mode, message) => {
       const before = await snapshot();
       const tag = `kind-action-test/release-${mode}:v1`;
-      const r = await cli(['build', '--kube-source', 'release', '--k8s-version', '1.35', '--tag', tag], {
+      const r = await cli(['build', '--kube-source', 'release', '--k8s-version', VERSION, '--tag', tag], {
         ...env,
         KIND_ACTION_CACHE: cacheDir,
         KIND_ACTION_RELEASE_URL: `${base}/${mode}/release`,
@@ -221,7 +230,7 @@ describe('kind-action build --kube-source release against a bad server', () => {
       const match = message.exec(r.stderr);
       expect(match, r.stderr).not.toBeNull();
       expect(match?.[1]).toBe(sha512(content('kubelet')));
-      expect(await readdir(join(cacheDir, 'kube'))).toEqual(['1.35.4-components']);
+      expect(await readdir(join(cacheDir, 'kube', 'linux-amd64'))).toEqual([`${VERSION}-components`]);
       expect((await exec('docker', ['image', 'inspect', tag])).code).not.toBe(0);
       expect(await snapshot()).toEqual(before);
     },
