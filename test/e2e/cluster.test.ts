@@ -6,7 +6,7 @@ import type { UpResult as UpJson } from '../../src/core/cluster/up.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { leftovers, NOTHING, snapshot } from '../support/docker.js';
 import { buildHelloApp, HELLO_APP } from '../support/hello-app.js';
-import { kubectlOk, runPodToCompletion } from '../support/kubectl.js';
+import { deployHelloAndFetchByDns, kubectlOk } from '../support/kubectl.js';
 
 const kubeBin = inject('kubeBin');
 const image = inject('nodeImage');
@@ -63,15 +63,9 @@ describe('the real node image, end to end', () => {
   test('an image built against the node is run by a pod with no push, reached by DNS and through --publish', async () => {
     // Built with the node's own Docker daemon: the kubelet's image store.
     await buildHelloApp(up.dockerHost, 'hello-app:e2e');
-    await kubectlOk(kubeBin, up.kubeconfig, ['apply', '-f', join(HELLO_APP, 'k8s.yaml')]);
-    await kubectlOk(kubeBin, up.kubeconfig, ['rollout', 'status', 'deployment/hello', '--timeout=120s']);
-
     // Another pod reaches it by its Service's DNS name.
-    const logs = await runPodToCompletion(kubeBin, up.kubeconfig, {
-      name: 'client',
-      image: 'hello-app:e2e',
-      command: ['/hello-app', 'fetch', 'http://hello.default.svc.cluster.local:8080/'],
-    });
+    const manifest = join(HELLO_APP, 'k8s.yaml');
+    const logs = await deployHelloAndFetchByDns(kubeBin, up.kubeconfig, manifest, 'hello-app:e2e');
     expect(logs).toMatch(/hello\.default\.svc\.cluster\.local:8080\/ -> \d+ bytes: hello from hello-/);
 
     // The NodePort, published on the host by `up --publish`.

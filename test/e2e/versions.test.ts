@@ -6,7 +6,7 @@ import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { leftovers, NOTHING } from '../support/docker.js';
 import { execOk } from '../support/exec.js';
 import { buildHelloApp, HELLO_APP } from '../support/hello-app.js';
-import { kubectlOk, nodesReady, runPodToCompletion } from '../support/kubectl.js';
+import { deployHelloAndFetchByDns, kubectlOk, nodesReady } from '../support/kubectl.js';
 
 const env = isolatedEnv();
 const names = KUBERNETES_RELEASES.map((r) => `v${r.minor.replace('.', '')}`);
@@ -79,13 +79,8 @@ describe.each(KUBERNETES_RELEASES.map((r) => [r.minor, r] as const))('Kubernetes
     expect(rows.filter((row) => row === 'hello-app:e2e')).toHaveLength(1);
     expect(rows.filter((row) => row.startsWith('sha256') || row.startsWith('<none>'))).toEqual([]);
 
-    await kubectlOk(kubeBin, up.kubeconfig, ['apply', '-f', join(HELLO_APP, 'k8s.yaml')]);
-    await kubectlOk(kubeBin, up.kubeconfig, ['rollout', 'status', 'deployment/hello', '--timeout=120s']);
-    const logs = await runPodToCompletion(kubeBin, up.kubeconfig, {
-      name: 'client',
-      image: 'hello-app:e2e',
-      command: ['/hello-app', 'fetch', 'http://hello.default.svc.cluster.local:8080/'],
-    });
+    const manifest = join(HELLO_APP, 'k8s.yaml');
+    const logs = await deployHelloAndFetchByDns(kubeBin, up.kubeconfig, manifest, 'hello-app:e2e');
     expect(logs).toMatch(/hello\.default\.svc\.cluster\.local:8080\/ -> \d+ bytes: hello from hello-/);
 
     const down = await cli(['down', '--name', name], env);

@@ -61,3 +61,23 @@ export async function runPodToCompletion(
   ]);
   return kubectlOk(kubeBin, kubeconfig, ['logs', pod.name]);
 }
+
+/**
+ * The seed's flow after the build: deploy hello-app (`imagePullPolicy: Never`)
+ * with its Service, wait for the rollout, and fetch it by the Service's DNS
+ * name from another pod. Returns that pod's log.
+ */
+export async function deployHelloAndFetchByDns(
+  kubeBin: string,
+  kubeconfig: string,
+  manifest: string,
+  image: string,
+): Promise<string> {
+  await kubectlOk(kubeBin, kubeconfig, ['apply', '-f', manifest]);
+  await kubectlOk(kubeBin, kubeconfig, ['rollout', 'status', 'deployment/hello', '--timeout=120s']);
+  return runPodToCompletion(kubeBin, kubeconfig, {
+    name: 'client',
+    image,
+    command: ['/hello-app', 'fetch', 'http://hello.default.svc.cluster.local:8080/'],
+  });
+}
