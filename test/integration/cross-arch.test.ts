@@ -2,7 +2,10 @@ import { cp, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { baseImageTag } from '../../src/core/bake/bake.js';
 import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS } from '../../src/core/image/versions.js';
+import { cli, isolatedEnv } from '../support/cli.js';
+import { snapshot } from '../support/docker.js';
 import { exec, execOk } from '../support/exec.js';
 
 /**
@@ -100,5 +103,27 @@ describe(`the arm64 node context of Kubernetes ${VERSION}, cross-built on amd64`
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/etcd/);
     expect(r.stderr).toMatch(/x86[-_]64|amd64/i);
+  });
+});
+
+describe('kind-action build --arch arm64 on a daemon with only an amd64 base image', () => {
+  const env = isolatedEnv();
+  const tag = 'kind-action-test/node-arm64:v1';
+  const base = baseImageTag(VERSION, 'arm64');
+
+  afterAll(async () => {
+    await exec('docker', ['rmi', '-f', tag, base]);
+  });
+
+  test('is refused naming both architectures, and leaves no image behind', async () => {
+    const before = await snapshot();
+    const r = await cli(
+      ['build', '--kube-source', 'source', '--k8s-version', VERSION, '--arch', 'arm64', '--tag', tag],
+      env,
+    );
+    expect(r.code, r.stderr.slice(-2000)).toBe(1);
+    expect(r.stderr).toMatch(/was built for amd64, not arm64/);
+    for (const ref of [tag, base]) expect((await exec('docker', ['image', 'inspect', ref])).code).not.toBe(0);
+    expect(await snapshot()).toEqual(before);
   });
 });

@@ -14,7 +14,7 @@ import { nodeArch } from '../package.js';
 import { progressLines, runProcess } from '../process.js';
 import { round } from '../ready/wait.js';
 import { contextHash } from './context-hash.js';
-import { buildImage, commitNode, waitForExit } from './docker-steps.js';
+import { buildImage, commitNode, expectArchitecture, waitForExit } from './docker-steps.js';
 import { type KubeSource, kubeBinaries } from './sources.js';
 
 export interface BakeOptions {
@@ -70,9 +70,9 @@ export async function stageBakeInputs(binDir: string): Promise<NonNullable<NodeS
   return { dir, into: '/kind' };
 }
 
-/** The tag of the unbaked base image a bake of `k8sVersion` builds first. */
-export function baseImageTag(k8sVersion: string): string {
-  return `kind-action/node-base:v${k8sVersion}`;
+/** The tag of the unbaked base image a bake of `k8sVersion` builds first (another architecture's apart). */
+export function baseImageTag(k8sVersion: string, arch = nodeArch()): string {
+  return `kind-action/node-base:v${k8sVersion}${arch === nodeArch() ? '' : `-${arch}`}`;
 }
 
 /**
@@ -94,7 +94,7 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
   const binDir = await step('binaries', () =>
     kubeBinaries({ ...opts, version: opts.k8sVersion, source: opts.kubeSource }, log),
   );
-  const baseTag = baseImageTag(opts.k8sVersion);
+  const baseTag = baseImageTag(opts.k8sVersion, opts.arch);
   const ctx = await mkdtemp(join(tmpdir(), 'kind-action-ctx-'));
   let hash: string;
   let upToDate: boolean;
@@ -114,7 +114,7 @@ export async function bake(docker: DockerClient, opts: BakeOptions, log: Logger)
           log,
           // another architecture's base image: asked for by platform (it runs under emulation)
           opts.arch === nodeArch() ? undefined : `linux/${opts.arch}`,
-        ),
+        ).then(() => expectArchitecture(docker, baseTag, opts.arch)),
       );
     }
   } finally {

@@ -64,3 +64,20 @@ export async function commitNode(
     ],
   });
 }
+
+/**
+ * Refuse a built image of another CPU architecture than the node's: a daemon
+ * without that architecture's base image builds `FROM` the one it has (Docker's
+ * classic builder does so silently), which would put the node's binaries on a
+ * userland they cannot run with. The image is removed.
+ */
+export async function expectArchitecture(docker: DockerClient, tag: string, arch: string): Promise<void> {
+  const built = (await docker.inspectImage(tag))?.Architecture;
+  if (built === undefined || built === arch) return;
+  await docker.removeImage(tag);
+  throw new BakeError(
+    `${tag} was built for ${built}, not ${arch}: this Docker daemon has no ${arch} base image ` +
+      `(debian:trixie-slim for linux/${arch}); seed one, or bake on a ${arch} machine`,
+    { field: 'arch' },
+  );
+}
