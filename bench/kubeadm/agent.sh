@@ -3,7 +3,8 @@
 # joined to image/agent's package through `go -overlay`, so the mode is in the
 # benchmark's image only, never in the product's kind-agent.
 #
-#   bench/kubeadm/agent.sh build OUT    the static kind-agent with `kind-agent kubeadm`
+#   bench/kubeadm/agent.sh build OUT PAUSE_VERSION
+#                                       the static kind-agent with `kind-agent kubeadm`
 #   bench/kubeadm/agent.sh vet          go vet of the package with the mode
 #   bench/kubeadm/agent.sh test         go test of the mode (bench/kubeadm/agent/*_test.go)
 set -euo pipefail
@@ -29,13 +30,14 @@ trap 'rm -f -- "${overlay}"' EXIT
 cd "${agent}"
 case "${1:-}" in
   build)
-    out="$(realpath -m "${2:?usage: agent.sh build OUT}")"
-    CGO_ENABLED=0 go build -overlay "${overlay}" -trimpath -ldflags '-s -w' -o "${out}" .
+    out="$(realpath -m "${2:?usage: agent.sh build OUT PAUSE_VERSION}")"
+    pause="${3:?usage: agent.sh build OUT PAUSE_VERSION}"
+    CGO_ENABLED=0 go build -overlay "${overlay}" -trimpath -ldflags "-s -w -X main.pauseVersion=${pause}" -o "${out}" .
     ;;
   vet) go vet -overlay "${overlay}" . ;;
   test) go test -overlay "${overlay}" -run Kubeadm . ;;
   *)
-    printf 'usage: agent.sh build OUT | vet | test\n' >&2
+    printf 'usage: agent.sh build OUT PAUSE_VERSION | vet | test\n' >&2
     exit 2
     ;;
 esac

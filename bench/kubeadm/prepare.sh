@@ -14,8 +14,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-version="${1:-1.35.4}"
-version="${version#v}"
+# The pinned versions of the requested (or default) Kubernetes version.
+eval "$("${ROOT}/image/builder/run.sh" version-info ${1:+"$1"})"
+version="${KUBE_VERSION}"
 BASE="kind-action/node-base:v${version}"
 TAG="ka-kubeadm/node:v${version}"
 LABEL="io.kind-action.test.hash"
@@ -32,7 +33,7 @@ trap cleanup EXIT
 
 docker image inspect "${BASE}" >/dev/null 2>&1 || { log "error: ${BASE} not found: build the node image first"; exit 1; }
 kubeadm_bin="$("${ROOT}/bench/kubeadm/build.sh" "${version}" | tail -n1)/kubeadm"
-"${ROOT}/bench/kubeadm/agent.sh" build "${work}/kind-agent" >&2
+"${ROOT}/bench/kubeadm/agent.sh" build "${work}/kind-agent" "${PAUSE_VERSION}" >&2
 mkdir -p "${work}/bin"
 kube_bin="$("${ROOT}/image/kube/build-source.sh" "${version}" | tail -n1)"
 cp "${kube_bin}/kube-node" "${kube_bin}/etcd" "${kube_bin}/coredns" "${work}/bin/"

@@ -154,7 +154,7 @@ nodeRegistration:
 %[10]s`, version, fixedIP, apiPort, podCIDR, serviceCIDR, clusterDomain, nodeName,
 		// kube-proxy: the node's settings without the kubeconfig path and host
 		// name, which kubeadm's DaemonSet supplies
-		containerdSock, kubeletConfig(h.kubeletCgroupRoot), kubeProxyTuning)
+		containerdSock, kubeletConfig(h.kubeletCgroupRoot, h.cgroupV1), kubeProxyTuning)
 }
 
 var kubeadmVersionPattern = regexp.MustCompile(`v[0-9]+\.[0-9]+\.[0-9]+`)
