@@ -8,7 +8,7 @@
 #
 # `up` appends `export KUBECONFIG=… DOCKER_HOST=… KIND_API_SERVER=…` to $BASH_ENV, so later
 # `run:` steps see them (without $BASH_ENV it prints them: eval "$(circleci/kind.sh up)").
-# It uses the kind-action CLI when it can (KIND_ACTION_CLI, `kind-action` on PATH, or npx) and
+# It uses the kind-action CLI when it can (KIND_ACTION_CLI or `kind-action` on PATH; never a package fetched at run time) and
 # otherwise plain `docker run` plus the same readiness wait, so Node is optional.
 #
 # Settings (environment):
@@ -71,8 +71,6 @@ find_cli() {
     read -r -a cli <<<"$KIND_ACTION_CLI"
   elif command -v kind-action >/dev/null 2>&1; then
     cli=(kind-action)
-  elif command -v npx >/dev/null 2>&1 && npx --yes "kind-action@$KIND_ACTION_VERSION" --version >/dev/null 2>&1; then
-    cli=(npx --yes "kind-action@$KIND_ACTION_VERSION")
   else
     return 1
   fi
