@@ -43,6 +43,7 @@ import { readRunEnv } from '../src/core/run-env.js';
 import { cli, isolatedEnv, parseJson } from '../test/support/cli.js';
 import { docker } from '../test/support/docker.js';
 import { exec, execOk } from '../test/support/exec.js';
+import { kubeBinDir } from '../test/support/kube-bin.js';
 import { buildLabelled, inputsHash, isBuilt } from '../test/support/local-image.js';
 import useTempRoot from '../test/support/temp-root.js';
 import { printTable, type Stats, statRow, stats, writeJson } from './lib/report.js';
@@ -65,10 +66,9 @@ const SEEDED = /\[agent\] image store seeded in (\S+)/;
 /** The Kubernetes binaries the images were built from (the bake copies CoreDNS in from here). */
 async function binDir(version: string): Promise<string> {
   if (process.env.KUBE_BIN_DIR) return process.env.KUBE_BIN_DIR;
-  const out = await execOk('bash', ['image/kube/build-source.sh', version], {
+  return kubeBinDir(version, {
     env: { ...process.env, KIND_ACTION_CACHE: readRunEnv(process.env).cacheDir },
   });
-  return out.trim().split('\n').pop() ?? '';
 }
 
 interface NodeStatus {

@@ -6,6 +6,7 @@ import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { leftovers, NOTHING } from '../support/docker.js';
 import { execOk } from '../support/exec.js';
 import { buildHelloApp, HELLO_APP } from '../support/hello-app.js';
+import { kubeBinDir } from '../support/kube-bin.js';
 import { deployHelloAndFetchByDns, kubectlOk, nodesReady } from '../support/kubectl.js';
 
 const env = isolatedEnv();
@@ -38,10 +39,7 @@ describe.each(KUBERNETES_RELEASES.map((r) => [r.minor, r] as const))('Kubernetes
     const build = await cli(['build', '--kube-source', 'source', '--k8s-version', minor, '--json'], env);
     expect(build.code, build.stderr.slice(-3000)).toBe(0);
     expect(parseJson<{ tag: string }>(build).tag).toBe(`kind-action/node:v${release.version}`);
-    const kubeBin = (await execOk('bash', ['image/kube/build-source.sh', release.version]))
-      .trim()
-      .split('\n')
-      .pop() as string;
+    const kubeBin = await kubeBinDir(release.version);
 
     const r = await cli(['up', '--name', name, '--k8s-version', minor, '--json'], env);
     expect(r.code, r.stderr).toBe(0);

@@ -7,6 +7,7 @@ import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS } from '../../src/core/image/ve
 import { cli, isolatedEnv } from '../support/cli.js';
 import { snapshot } from '../support/docker.js';
 import { exec, execOk } from '../support/exec.js';
+import { kubeBinDir } from '../support/kube-bin.js';
 
 /**
  * The arm64 node's build context, cross-built on this amd64 machine from the
@@ -82,16 +83,10 @@ describe(`the arm64 node context of Kubernetes ${VERSION}, cross-built on amd64`
   test('a context with one binary of another architecture is refused, naming it', async () => {
     // The arm64 binaries with one amd64 file among them, handed to the
     // assembler the way the bake hands it its bin directory.
-    const bin = (await execOk('bash', ['image/kube/build-source.sh', VERSION, '--arch', 'arm64']))
-      .trim()
-      .split('\n')
-      .pop() as string;
+    const bin = await kubeBinDir(VERSION, { arch: 'arm64' });
     const mixed = join(await tempDir(), 'bin');
     await cp(bin, mixed, { recursive: true, dereference: false });
-    const amd64 = (await execOk('bash', ['image/kube/build-source.sh', VERSION, '--arch', 'amd64']))
-      .trim()
-      .split('\n')
-      .pop() as string;
+    const amd64 = await kubeBinDir(VERSION, { arch: 'amd64' });
     await rm(join(mixed, 'etcd'));
     await cp(join(amd64, 'etcd'), join(mixed, 'etcd'));
     expect((await elfMachines(mixed)).get('etcd')).toBe(EM_X86_64);

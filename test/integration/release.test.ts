@@ -11,7 +11,8 @@ import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS } from '../../src/core/image/ve
 import { silentLogger } from '../../src/core/logger.js';
 import { cli, isolatedEnv } from '../support/cli.js';
 import { snapshot } from '../support/docker.js';
-import { exec, execOk } from '../support/exec.js';
+import { exec } from '../support/exec.js';
+import { kubeBinDir } from '../support/kube-bin.js';
 
 /** The version under test: the table's default, whose module builds CI has made. */
 const VERSION = KUBERNETES_VERSIONS[DEFAULT_KUBERNETES] ?? '';
@@ -152,9 +153,7 @@ describe('kubeBinaries with --kube-source release', () => {
 
   test('downloads and verifies the Kubernetes binaries, takes etcd/CoreDNS/CNI from the module build', async () => {
     // A private cache holding only the module-built etcd/CoreDNS/CNI (cheap to link from the shared one).
-    const shared = (
-      await execOk('bash', ['image/kube/build-source.sh', VERSION, '--components-only', '--arch', 'amd64'])
-    ).trim();
+    const shared = await kubeBinDir(VERSION, { arch: 'amd64', componentsOnly: true });
     const cacheDir = await mkdtemp(join(tmpdir(), 'ka-cache-'));
     await cp(dirname(shared), join(cacheDir, 'kube', 'linux-amd64', `${VERSION}-components`), {
       recursive: true,
@@ -194,9 +193,7 @@ describe('kind-action build --kube-source release against a bad server', () => {
   beforeAll(async () => {
     // A private cache with only the module-built etcd/CoreDNS/CNI, so the
     // release download is the step under test.
-    const shared = (
-      await execOk('bash', ['image/kube/build-source.sh', VERSION, '--components-only', '--arch', 'amd64'])
-    ).trim();
+    const shared = await kubeBinDir(VERSION, { arch: 'amd64', componentsOnly: true });
     cacheDir = await mkdtemp(join(tmpdir(), 'ka-cache-'));
     await cp(dirname(shared), join(cacheDir, 'kube', 'linux-amd64', `${VERSION}-components`), {
       recursive: true,

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS } from '../../src/core/image/versions.js';
 import { exec, execOk } from './exec.js';
+import { kubeBinDir } from './kube-bin.js';
 
 /** The table's default version; KIND_ACTION_E2E_K8S points the suites at another. */
 export const E2E_K8S = process.env.KIND_ACTION_E2E_K8S ?? KUBERNETES_VERSIONS[DEFAULT_KUBERNETES] ?? '';
@@ -21,8 +22,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<void> {
   await execOk('docker', ['info', '--format', '{{.ServerVersion}}']);
   await execOk('npm', ['run', '--silent', 'build']);
-  const kubeBin =
-    (await execOk('bash', ['image/kube/build-source.sh', E2E_K8S])).trim().split('\n').pop() ?? '';
+  const kubeBin = await kubeBinDir(E2E_K8S);
   const tag = `kind-action/node:v${E2E_K8S}`;
   const r = await exec(process.execPath, [
     'dist/cli/index.js',
