@@ -97,7 +97,9 @@ async function main(): Promise<void> {
   // Run from a copy of the checkout: the recipe (image/) is part of the cache
   // key, and the worktree may change while the bench runs.
   const root = mkdtempSync(join(tmpdir(), 'ka-bench-checkout-'));
-  for (const part of ['action.yml', 'dist', 'image']) cpSync(part, join(root, part), { recursive: true });
+  // What a checkout of the Action holds is what the package ships (package.json `files`).
+  const shipped = (JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[] }).files;
+  for (const part of shipped) cpSync(part, join(root, part), { recursive: true });
   // "Nothing cached" includes Docker's build cache: a label after FROM makes
   // every layer of the copy's base image build afresh, as on a new runner.
   const dockerfile = join(root, 'image', 'Dockerfile');
