@@ -7,7 +7,6 @@
 import {
   copyFileSync,
   existsSync,
-  linkSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -22,7 +21,8 @@ import { execOk } from '../support/exec.js';
 import { HELLO_APP } from '../support/hello-app.js';
 import { cacheRoot, ensureDisk, processAlive } from './disk.js';
 import { hostUpSeconds } from './host-up.js';
-import { defaultNodeImage, savedImage } from './image.js';
+import { defaultNodeImage } from './image.js';
+import { preloadedLayer } from './preload.js';
 import { boot, chooseAccel } from './qemu.js';
 
 const HERE = import.meta.dirname;
@@ -40,11 +40,7 @@ function say(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
-async function prepareShare(
-  share: string,
-  lane: { image: string | null; core: boolean },
-  imageTar: string | undefined,
-): Promise<void> {
+async function prepareShare(share: string, lane: { image: string | null; core: boolean }): Promise<void> {
   mkdirSync(join(share, 'cli'), { recursive: true });
   copyFileSync(CLI_BUNDLE, join(share, 'cli', 'index.js'));
   // The Action's main and post, where a checkout of the Action has them.
@@ -54,7 +50,6 @@ async function prepareShare(
   copyFileSync(resolve('action.yml'), join(share, 'action.yml'));
   mkdirSync(join(share, 'circleci'));
   copyFileSync(resolve('circleci/kind.sh'), join(share, 'circleci', 'kind.sh'));
-  if (imageTar) linkSync(imageTar, join(share, 'node-image.tar'));
   writeFileSync(join(share, 'lane.json'), JSON.stringify(lane));
   await build({
     entryPoints: [join(HERE, 'guest', 'main.ts')],
@@ -122,10 +117,7 @@ async function main(): Promise<number> {
   say(`vm-lane: node image ${image ?? 'none (smoke run)'}, accelerator ${accel}`);
 
   const disk = await ensureDisk(root);
-  const saved = image ? await savedImage(root, image) : undefined;
-  say(
-    `vm-lane: disk ${disk.dir} (${disk.builtSeconds ? `built in ${disk.builtSeconds}s` : 'cached'}), image tar ${saved ? (saved.saved ? 'saved' : 'cached') : 'none'}`,
-  );
+  say(`vm-lane: disk ${disk.dir} (${disk.builtSeconds ? `built in ${disk.builtSeconds}s` : 'cached'})`);
 
   const runs = join(root, 'runs');
   mkdirSync(runs, { recursive: true });
@@ -140,35 +132,37 @@ async function main(): Promise<number> {
     abort.abort();
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  const machine = { accel, kernel: disk.kernel, initrd: disk.initrd, memoryMiB: 6144, cpus: 2 };
+  const progress = (line: string): void => say(`  ${line}`);
   try {
-    await prepareShare(share, { image, core: values.core }, saved?.tar);
+    const preloaded = image
+      ? await preloadedLayer(root, disk, image, machine, deadline, abort.signal, progress)
+      : undefined;
+    if (preloaded)
+      say(
+        `vm-lane: image layer ${preloaded.layer} (${preloaded.builtSeconds ? `built in ${preloaded.builtSeconds}s, docker load ${preloaded.loadSeconds}s` : 'cached'})`,
+      );
+    await prepareShare(share, { image, core: values.core });
     const overlay = join(run, 'disk.qcow2');
-    await execOk('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', disk.rootImage, '-F', 'raw', overlay]);
-    const vm = {
-      accel,
-      kernel: disk.kernel,
-      initrd: disk.initrd,
-      disk: overlay,
-      share,
-      console: consoleLog,
-      memoryMiB: 6144,
-      cpus: 2,
-    };
+    const [backing, format] = preloaded ? [preloaded.layer, 'qcow2'] : [disk.rootImage, 'raw'];
+    await execOk('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', backing, '-F', format, overlay]);
+    const vm = { ...machine, disk: overlay, share, console: consoleLog };
     const prep = (Date.now() - started) / 1000;
-    const result = await boot(vm, deadline, abort.signal, (line) => say(`  ${line}`));
+    const left = deadline - (Date.now() - started);
+    if (left <= 0) throw new Error(`the ${values.timeout}s deadline passed while preparing the lane`);
+    const result = await boot(vm, left, abort.signal, progress);
     if (interrupted) return interrupted;
     const report = readReport(share);
     const total = Math.round((Date.now() - started) / 1000);
     say(
-      `vm-lane: QEMU ${result.timedOut ? `killed at the ${values.timeout}s deadline` : `exited ${result.code}`} after ${Math.round(result.seconds)}s; lane ${total}s (preparation ${Math.round(prep)}s, disk build ${disk.builtSeconds}s)`,
+      `vm-lane: QEMU ${result.timedOut ? `killed at the ${values.timeout}s deadline` : `exited ${result.code}`} after ${Math.round(result.seconds)}s; lane ${total}s (preparation ${Math.round(prep)}s: disk build ${disk.builtSeconds}s, image layer ${preloaded?.builtSeconds ?? 0}s)`,
     );
     if (report) {
       for (const c of report.cases)
         say(
           `  ${c.ok ? 'PASS' : 'FAIL'} ${c.name} (${c.seconds}s)${c.error ? `\n    ${c.error.split('\n').join('\n    ')}` : ''}`,
         );
-      const load = join(share, 'out', 'load-seconds');
-      if (existsSync(load)) report.metrics.imageLoadSeconds = Number(readFileSync(load, 'utf8'));
+      if (preloaded?.loadSeconds !== undefined) report.metrics.imageLoadSeconds = preloaded.loadSeconds;
       say(`vm-lane: metrics ${JSON.stringify(report.metrics)}`);
     }
     if (values['compare-host'] && image && report?.metrics.upSeconds !== undefined) {

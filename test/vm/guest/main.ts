@@ -7,6 +7,7 @@ import { readCommandFile, runMain, runnerJob, runPost } from '../../support/acti
 import { exec, execOk } from '../../support/exec.js';
 import { kubectlOk, nodesReady, runPodToCompletion } from '../../support/kubectl.js';
 import { cli, docker, hostPort, inspect, kubeBinFrom, resources, SHARE, type UpJson, up } from './cluster.js';
+import { diagnose } from './diagnose.js';
 import { runPod } from './pods.js';
 import { type Case, log, type Report, runCases, writeReport } from './runner.js';
 
@@ -114,8 +115,10 @@ const clusterCases = (image: string): Case[] => [
     run: async () => {
       const { dockerHost, kubeconfig } = current();
       await buildApp(dockerHost);
+      log(`  built ${APP} with the node's Docker`);
       await kubectlOk(kubeBin, kubeconfig, ['apply', '-f', join(HELLO, 'k8s.yaml')]);
       await kubectlOk(kubeBin, kubeconfig, ['rollout', 'status', 'deployment/hello', '--timeout=300s']);
+      log('  deployment rolled out');
       const logs = await runPodToCompletion(kubeBin, kubeconfig, {
         name: 'client',
         image: APP,
@@ -279,7 +282,7 @@ const clusterCases = (image: string): Case[] => [
 ];
 
 const all = image ? [hostCase, ...clusterCases(image)] : [hostCase];
-const report = await runCases(core ? all.filter((c) => c.core) : all, metrics);
+const report = await runCases(core ? all.filter((c) => c.core) : all, metrics, () => diagnose(node));
 // Whatever a failed case left running goes, so the guest powers off promptly.
 if (image) await cli(['down', '--all']);
 log(`metrics ${JSON.stringify(metrics)}`);

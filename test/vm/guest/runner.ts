@@ -26,7 +26,26 @@ export interface Report {
   metrics: Record<string, number | string>;
 }
 
-export async function runCases(cases: Case[], metrics: Report['metrics']): Promise<Report> {
+/** How long one case may take before it is failed (emulation is slow, a hang must not eat the lane). */
+export const CASE_TIMEOUT_SECONDS = 1500;
+
+function within<T>(seconds: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${seconds}s`)), seconds * 1000);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Run the cases in order. `diagnose` runs after a failed case and its output goes into the case's
+ * error, so a failure inside the VM can be read from the host.
+ */
+export async function runCases(
+  cases: Case[],
+  metrics: Report['metrics'],
+  diagnose: () => Promise<string> = async () => '',
+): Promise<Report> {
   const results: CaseResult[] = [];
   for (const c of cases) {
     const missing = (c.needs ?? []).filter((n) => !results.find((r) => r.name === n)?.ok);
@@ -37,9 +56,10 @@ export async function runCases(cases: Case[], metrics: Report['metrics']): Promi
     } else {
       log(`case starts: ${c.name}`);
       try {
-        await c.run();
+        await within(CASE_TIMEOUT_SECONDS, c.run());
       } catch (err) {
         error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        error += `\n${await diagnose().catch((e: unknown) => `diagnostics failed: ${String(e)}`)}`;
       }
     }
     const seconds = Math.round((Date.now() - started) / 100) / 10;
