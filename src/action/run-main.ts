@@ -17,8 +17,10 @@ import { type RunEnv, readRunEnv } from '../core/run-env.js';
 import { trapSignals } from '../core/signals.js';
 import { ActionsCacheStore, runSaveKey } from './cache-store.js';
 import { collectDiagnostics } from './diagnostics.js';
+import { exportHandoff } from './handoff.js';
 import { actionBake } from './image.js';
 import { getInputs, type Inputs, inputName } from './inputs.js';
+import { installKubectl } from './kubectl.js';
 import { actionsLogger } from './logger.js';
 import { kubeconfigSecrets } from './secrets.js';
 import { type MainState, saveMainState } from './state.js';
@@ -67,7 +69,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const save = saveRequest(resolution, plan, store, workDir, runEnv, env);
     if (save) state.save = save;
     saveMainState(state);
+    if (inputs.installKubectl) await kubectl(docker, result.containerId, temp, env);
     await publish(result, resolution, inputs);
+    if (result.waitedFor !== 'kubernetes') exportHandoff(inputs.name, { endpoint, returnedAt: Date.now() });
   } catch (err) {
     state.phase = 'failed';
     if (docker && state.owns) {
@@ -137,8 +141,9 @@ async function startCluster(
       },
       timeoutMs: inputs.waitMs,
       ttlMs: inputs.ttlMs,
+      waitFor: inputs.waitFor,
       kubeconfigPath: inputs.kubeconfig,
-      mergeKubeconfig: false,
+      mergeKubeconfig: true,
       publish: [],
       listenAddress: '127.0.0.1',
       registry: inputs.registry,
@@ -183,16 +188,33 @@ function saveRequest(
   };
 }
 
+async function kubectl(
+  docker: DockerClient,
+  id: string,
+  temp: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  if (!env.RUNNER_TOOL_CACHE) {
+    core.warning('install-kubectl: RUNNER_TOOL_CACHE is not set (not on a runner?); kubectl not installed');
+    return;
+  }
+  await installKubectl(docker, id, temp);
+}
+
 async function publish(result: UpResult, resolution: Resolution, inputs: Inputs): Promise<void> {
-  const text = await readFile(result.kubeconfig, 'utf8');
-  for (const secret of kubeconfigSecrets(text)) core.setSecret(secret);
+  const ready = result.waitedFor === 'kubernetes';
+  if (ready) {
+    const text = await readFile(result.kubeconfig, 'utf8');
+    for (const secret of kubeconfigSecrets(text)) core.setSecret(secret);
+  }
+  // Without the wait for Kubernetes, the wait sub-action writes the kubeconfig there.
   core.setOutput('kubeconfig', result.kubeconfig);
   core.setOutput('api-server', result.apiServer);
   core.setOutput('docker-host', result.dockerHost);
   core.setOutput('cache-hit', String(resolution.cacheHit));
-  core.setOutput('ready-seconds', String(result.readySeconds));
+  if (ready) core.setOutput('ready-seconds', String(result.readySeconds));
   core.setOutput('image', resolution.ref);
-  core.exportVariable('KUBECONFIG', result.kubeconfig);
+  if (ready) core.exportVariable('KUBECONFIG', result.kubeconfig);
   if (inputs.exportDockerHost) core.exportVariable('DOCKER_HOST', result.dockerHost);
   await writeSummary(result, resolution, inputs.k8sVersion).catch((err: unknown) =>
     core.warning(`job summary not written: ${errorMessage(err)}`),
