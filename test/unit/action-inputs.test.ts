@@ -176,11 +176,7 @@ describe('getInputs', () => {
     ],
     ['shell-hostile suffix', { 'cache-key-suffix': '$(id)' }, /^cache-key-suffix: .* may hold only/],
     ['newline in kubeconfig', { kubeconfig: 'a\nb' }, /^kubeconfig: "a\\nb" is not a usable file path/],
-    [
-      'unknown wait-for',
-      { 'wait-for': 'api' },
-      /^wait-for: "api" is not one of kubernetes, docker, none$/,
-    ],
+    ['unknown wait-for', { 'wait-for': 'api' }, /^wait-for: "api" is not one of kubernetes, docker, none$/],
     ['install-kubectl: yes', { 'install-kubectl': 'yes' }, /^install-kubectl: "yes" is not a boolean/],
   ])('%s → a UsageError naming the input', (_, inputs, message) => {
     expect(refusal(inputs)).toMatch(message);
