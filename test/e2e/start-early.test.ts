@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { parse } from 'yaml';
 import type { NodeStatus } from '../../src/core/ready/node-status.js';
 import {
   readCommandFile,
@@ -15,6 +14,7 @@ import {
 import { cli, isolatedEnv } from '../support/cli.js';
 import { hostPort, leftovers, NOTHING } from '../support/docker.js';
 import { execOk } from '../support/exec.js';
+import { contextsOf, THEIRS } from '../support/kubeconfigs.js';
 import { E2E_K8S } from '../support/node-image-setup.js';
 
 /**
@@ -35,20 +35,6 @@ afterAll(async () => {
   expect(await leftovers(NAME)).toEqual(NOTHING);
 });
 
-const THEIRS = `apiVersion: v1
-kind: Config
-clusters:
-  - name: theirs
-    cluster: { server: 'https://theirs.example:6443' }
-users:
-  - name: theirs
-    user: { token: abc }
-contexts:
-  - name: theirs
-    context: { cluster: theirs, user: theirs }
-current-context: theirs
-`;
-
 interface Versions {
   clientVersion: { gitVersion: string };
   serverVersion?: { gitVersion: string };
@@ -56,10 +42,6 @@ interface Versions {
 
 async function kubectlVersion(kubectl: string, args: string[]): Promise<Versions> {
   return JSON.parse(await execOk(kubectl, ['version', '-o', 'json', ...args])) as Versions;
-}
-
-function contextsOf(file: string): string[] {
-  return (parse(readFileSync(file, 'utf8')) as { contexts: { name: string }[] }).contexts.map((c) => c.name);
 }
 
 describe('start early, wait late, with kubectl from the tool cache', () => {

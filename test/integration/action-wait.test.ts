@@ -13,6 +13,7 @@ import {
 import { cli, isolatedEnv } from '../support/cli.js';
 import { leftovers, NOTHING } from '../support/docker.js';
 import { fakeNodeImage } from '../support/fake-node.js';
+import { contextsOf, THEIRS } from '../support/kubeconfigs.js';
 
 /**
  * `wait-for: docker` and the wait sub-action, with the readiness-protocol
@@ -26,21 +27,6 @@ afterAll(async () => {
   const env = isolatedEnv();
   for (const name of NAMES) await cli(['down', '--name', name], env);
 });
-
-/** A kubeconfig someone already has, with a context of their own. */
-const THEIRS = `apiVersion: v1
-kind: Config
-clusters:
-  - name: theirs
-    cluster: { server: 'https://theirs.example:6443' }
-users:
-  - name: theirs
-    user: { token: abc }
-contexts:
-  - name: theirs
-    context: { cluster: theirs, user: theirs }
-current-context: theirs
-`;
 
 describe('wait-for: docker, then the wait sub-action', () => {
   test('main returns with DOCKER_HOST only; the wait step merges the kubeconfig at ~/… and exports it', async () => {
@@ -70,9 +56,8 @@ describe('wait-for: docker, then the wait sub-action', () => {
     const w = await runWait(job, { name: 'aw-slow' });
     expect(w.code, w.stdout).toBe(0);
     expect(readCommandFile(job.files.env).KUBECONFIG).toBe(shared);
-    const merged = parse(readFileSync(shared, 'utf8'));
-    expect(merged.contexts.map((c: { name: string }) => c.name)).toEqual(['theirs', 'kind-aw-slow']);
-    expect(merged['current-context']).toBe('kind-aw-slow');
+    expect(contextsOf(shared)).toEqual(['theirs', 'kind-aw-slow']);
+    expect(parse(readFileSync(shared, 'utf8'))['current-context']).toBe('kind-aw-slow');
     expect(w.stdout).toContain('::add-mask::fake-key');
     const outputs = readCommandFile(job.files.output);
     expect(outputs['boot-overlap-seconds']).toMatch(/^\d+\.\d$/);
@@ -83,9 +68,7 @@ describe('wait-for: docker, then the wait sub-action', () => {
     // Post removes the cluster and its entries, and keeps theirs.
     expect((await runPost(job, inputs)).code).toBe(0);
     expect(await leftovers('aw-slow')).toEqual(NOTHING);
-    expect(parse(readFileSync(shared, 'utf8')).contexts.map((c: { name: string }) => c.name)).toEqual([
-      'theirs',
-    ]);
+    expect(contextsOf(shared)).toEqual(['theirs']);
   });
 
   test('a node that never gets ready: the wait step fails naming the readiness check', async () => {

@@ -16,13 +16,16 @@ function withInputs(inputs: Record<string, string>): void {
   for (const [k, v] of Object.entries(inputs)) vi.stubEnv(`INPUT_${k.toUpperCase()}`, v);
 }
 
-/** getInputs with these inputs must refuse them; the message as main reports it (fields worded as inputs). */
-function refusal(inputs: Record<string, string>): string {
+/**
+ * `read` (getInputs, or the wait sub-action's getWaitInputs) must refuse these
+ * inputs; the message as the step reports it (fields worded as inputs).
+ */
+function refusal(inputs: Record<string, string>, read: (home: string) => unknown = getInputs): string {
   withInputs(inputs);
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   let thrown: unknown;
   try {
-    getInputs(home);
+    read(home);
   } catch (err) {
     thrown = err;
   }
@@ -199,18 +202,6 @@ describe('kubeconfig: ~ and merging, as the CLI', () => {
 const WAIT_INPUTS = actionInputs('wait/action.yml');
 
 describe('getWaitInputs (wait/action.yml)', () => {
-  function waitRefusal(inputs: Record<string, string>): string {
-    withInputs(inputs);
-    let thrown: unknown;
-    try {
-      getWaitInputs(home);
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toBeInstanceOf(UsageError);
-    return describeError(thrown, inputName);
-  }
-
   test('unset inputs behave as their defaults in wait/action.yml', () => {
     const unset = getWaitInputs(home);
     withInputs(Object.fromEntries(WAIT_INPUTS.map((input) => [input.name, input.default])));
@@ -227,7 +218,9 @@ describe('getWaitInputs (wait/action.yml)', () => {
   test.each(WAIT_INPUTS.map((input) => input.name))(
     'wait/action.yml input %s is read and checked: a hostile value is refused naming it',
     (input) => {
-      expect(waitRefusal({ [input]: 'a\n$(touch /tmp/ka-pwned)' })).toMatch(new RegExp(`^${input}: `));
+      expect(refusal({ [input]: 'a\n$(touch /tmp/ka-pwned)' }, getWaitInputs)).toMatch(
+        new RegExp(`^${input}: `),
+      );
     },
   );
 
