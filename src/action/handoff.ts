@@ -10,6 +10,8 @@ export interface Handoff {
   endpoint: DockerEndpoint;
   /** Unix milliseconds. */
   returnedAt: number;
+  /** install-kubectl: the wait step puts kubectl on PATH (main did not wait to). */
+  installKubectl: boolean;
 }
 
 /** One variable per cluster: names are DNS labels, so `-` → `_` cannot collide. */
@@ -30,7 +32,11 @@ export function readHandoff(env: NodeJS.ProcessEnv, name: string): Handoff | und
     if (typeof parsed.returnedAt !== 'number' || typeof parsed.endpoint !== 'object' || !parsed.endpoint) {
       return undefined;
     }
-    return { endpoint: parsed.endpoint, returnedAt: parsed.returnedAt };
+    return {
+      endpoint: parsed.endpoint,
+      returnedAt: parsed.returnedAt,
+      installKubectl: parsed.installKubectl === true,
+    };
   } catch {
     return undefined;
   }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
-import { arch as runnerArch } from 'node:os';
+import { arch as runnerArch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import * as tc from '@actions/tool-cache';
-import { extractKubectl, KubectlUnavailableError, kubectlOfContainer } from '../core/cluster/kubectl.js';
+import { extractKubectl, KubectlUnavailableError, type NodeKubectl } from '../core/cluster/kubectl.js';
 import type { DockerClient } from '../core/docker/client.js';
 
 /** The tool cache's name (Node's os.arch()) for a Docker architecture. */
@@ -15,41 +15,54 @@ const TOOL_ARCH: Readonly<Record<string, string>> = { amd64: 'x64', arm64: 'arm6
  * runner's tool cache when it has one, else taken out of the node (no
  * download) and kept there. A node image without kubectl, or of another
  * architecture than the runner, is a warning: the cluster itself is fine.
- * Resolves to the kubectl's path, or undefined when none was installed.
+ * `findNode` names the node (main knows its container, the wait step its name).
  */
 export async function installKubectl(
   docker: DockerClient,
-  containerId: string,
-  tempDir: string,
-): Promise<string | undefined> {
+  findNode: () => Promise<NodeKubectl>,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  if (!env.RUNNER_TOOL_CACHE) {
+    core.warning('install-kubectl: RUNNER_TOOL_CACHE is not set (not on a runner?); kubectl not installed');
+    return;
+  }
+  const tempDir = env.RUNNER_TEMP || tmpdir();
   try {
-    const node = await kubectlOfContainer(docker, containerId);
+    const node = await findNode();
     const arch = TOOL_ARCH[node.arch] ?? node.arch;
     if (arch !== runnerArch()) {
       core.warning(
         `install-kubectl: the node is ${node.arch} and this runner ${runnerArch()}; kubectl not installed`,
       );
-      return undefined;
+      return;
     }
-    let dir = tc.find('kubectl', node.version, arch);
-    if (dir) {
-      core.info(`kubectl ${node.version} from the tool cache: ${dir}`);
-    } else {
-      const work = join(tempDir, `kind-action-kubectl-${randomBytes(4).toString('hex')}`);
-      await mkdir(work, { recursive: true });
-      try {
-        await extractKubectl(docker, containerId, join(work, 'kubectl'));
-        dir = await tc.cacheFile(join(work, 'kubectl'), 'kubectl', 'kubectl', node.version, arch);
-      } finally {
-        await rm(work, { recursive: true, force: true });
-      }
-      core.info(`kubectl ${node.version} taken out of the node into the tool cache: ${dir}`);
-    }
-    core.addPath(dir);
-    return join(dir, 'kubectl');
+    core.addPath(await toolDir(docker, node, arch, tempDir));
   } catch (err) {
     if (!(err instanceof KubectlUnavailableError)) throw err;
     core.warning(`install-kubectl: ${err.message}; kubectl not installed`);
-    return undefined;
+  }
+}
+
+/** The tool cache's directory for this kubectl, filled from the node when it has none yet. */
+async function toolDir(
+  docker: DockerClient,
+  node: NodeKubectl,
+  arch: string,
+  tempDir: string,
+): Promise<string> {
+  const cached = tc.find('kubectl', node.version, arch);
+  if (cached) {
+    core.info(`kubectl ${node.version} from the tool cache: ${cached}`);
+    return cached;
+  }
+  const work = join(tempDir, `kind-action-kubectl-${randomBytes(4).toString('hex')}`);
+  await mkdir(work, { recursive: true });
+  try {
+    await extractKubectl(docker, node.containerId, join(work, 'kubectl'));
+    const dir = await tc.cacheFile(join(work, 'kubectl'), 'kubectl', 'kubectl', node.version, arch);
+    core.info(`kubectl ${node.version} taken out of the node into the tool cache: ${dir}`);
+    return dir;
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
 }

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { LocalDirectoryStore } from '../core/cache/local-store.js';
 import type { CacheStore } from '../core/cache/store.js';
+import { kubectlOfContainer } from '../core/cluster/kubectl.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
-import { type UpResult, up } from '../core/cluster/up.js';
+import { type UpOptions, type UpResult, up } from '../core/cluster/up.js';
 import { DockerClient } from '../core/docker/client.js';
 import { readTextFile, resolveEndpoint } from '../core/docker/endpoint.js';
 import { describeError, errorMessage } from '../core/errors.js';
@@ -52,6 +53,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   core.setOutput('diagnostics-dir', state.diagnosticsDir);
   const signals = trapSignals(log);
   let docker: DockerClient | undefined;
+  let kubectlInstall: Promise<void> | undefined;
   try {
     const endpoint = resolveEndpoint(env, readTextFile);
     state.endpoint = endpoint;
@@ -63,16 +65,28 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       state.owns = true;
       saveMainState(state);
     };
-    const started = await startCluster(docker, inputs, runEnv, claim, log, signals.signal);
+    // kubectl is copied out of the node while it boots; without the wait for
+    // Kubernetes the wait step does it instead, so this step returns early.
+    const onStarted = (id: string): void => {
+      if (!docker || !inputs.installKubectl || inputs.waitFor !== 'kubernetes') return;
+      const node = docker;
+      kubectlInstall = installKubectl(node, () => kubectlOfContainer(node, id), env);
+      kubectlInstall.catch(() => {});
+    };
+    const hooks = { onNameClaimed: claim, onStarted };
+    const started = await startCluster(docker, inputs, runEnv, hooks, log, signals.signal);
     const { result, resolution, plan, store, workDir } = started;
     state.phase = 'ready';
     const save = saveRequest(resolution, plan, store, workDir, runEnv, env);
     if (save) state.save = save;
     saveMainState(state);
-    if (inputs.installKubectl) await kubectl(docker, result.containerId, temp, env);
+    await kubectlInstall;
     await publish(result, resolution, inputs);
-    if (result.waitedFor !== 'kubernetes') exportHandoff(inputs.name, { endpoint, returnedAt: Date.now() });
+    if (result.waitedFor !== 'kubernetes') {
+      exportHandoff(inputs.name, { endpoint, returnedAt: Date.now(), installKubectl: inputs.installKubectl });
+    }
   } catch (err) {
+    await kubectlInstall?.catch(() => {});
     state.phase = 'failed';
     if (docker && state.owns) {
       await collectDiagnostics(docker, inputs.name, state.diagnosticsDir);
@@ -98,7 +112,7 @@ async function startCluster(
   docker: DockerClient,
   inputs: Inputs,
   runEnv: RunEnv,
-  onNameClaimed: () => void,
+  hooks: Pick<UpOptions, 'onNameClaimed' | 'onStarted'>,
   log: Logger,
   signal: AbortSignal,
 ): Promise<Started> {
@@ -150,7 +164,7 @@ async function startCluster(
       privilege: 'auto',
       memo: PrivilegeMemo.inDir(runEnv.stateDir),
       retainOnFailure: true,
-      onNameClaimed,
+      ...hooks,
       signal,
     },
     log,
@@ -186,19 +200,6 @@ function saveRequest(
     store: 'local',
     localDir: join(runEnv.cacheDir, 'images'),
   };
-}
-
-async function kubectl(
-  docker: DockerClient,
-  id: string,
-  temp: string,
-  env: NodeJS.ProcessEnv,
-): Promise<void> {
-  if (!env.RUNNER_TOOL_CACHE) {
-    core.warning('install-kubectl: RUNNER_TOOL_CACHE is not set (not on a runner?); kubectl not installed');
-    return;
-  }
-  await installKubectl(docker, id, temp);
 }
 
 async function publish(result: UpResult, resolution: Resolution, inputs: Inputs): Promise<void> {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
+import { nodeKubectl } from '../core/cluster/kubectl.js';
 import { waitForCluster } from '../core/cluster/wait-name.js';
 import { DockerClient } from '../core/docker/client.js';
 import { readTextFile, resolveEndpoint } from '../core/docker/endpoint.js';
@@ -9,6 +10,7 @@ import { readRunEnv } from '../core/run-env.js';
 import { trapSignals } from '../core/signals.js';
 import { readHandoff } from './handoff.js';
 import { getWaitInputs, inputName, type WaitInputs } from './inputs.js';
+import { installKubectl } from './kubectl.js';
 import { actionsLogger } from './logger.js';
 import { kubeconfigSecrets } from './secrets.js';
 import { bootOverlap, writeWaitSummary } from './summary.js';
@@ -33,6 +35,11 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     // The daemon main used: DOCKER_HOST may now name the node's own Docker.
     const docker = await DockerClient.connect(handoff?.endpoint ?? resolveEndpoint(env, readTextFile), log);
+    // Main left kubectl to this step (install-kubectl): copied out while the cluster boots.
+    const kubectl = handoff?.installKubectl
+      ? installKubectl(docker, () => nodeKubectl(docker, inputs.name), env)
+      : undefined;
+    kubectl?.catch(() => {});
     const result = await waitForCluster(
       docker,
       {
@@ -44,6 +51,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       },
       log,
     );
+    await kubectl;
     const kubeconfig = result.kubeconfig ?? inputs.fallbackKubeconfig;
     for (const secret of kubeconfigSecrets(await readFile(kubeconfig, 'utf8'))) core.setSecret(secret);
     core.setOutput('kubeconfig', kubeconfig);

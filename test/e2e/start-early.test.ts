@@ -26,13 +26,17 @@ import { E2E_K8S } from '../support/node-image-setup.js';
  */
 const image = inject('nodeImage');
 const NAME = 'early';
+const NAME2 = 'early-2';
+/** The runner's tool cache, shared by the jobs below as by jobs on one self-hosted runner. */
+let toolCache = '';
 const cacheDir = mkdtempSync(join(tmpdir(), 'ka-kubectl-cache-'));
 
 afterAll(async () => {
-  await cli(['down', '--name', NAME], isolatedEnv());
+  for (const name of [NAME, NAME2]) await cli(['down', '--name', name], isolatedEnv());
   removeRunnerJobs();
   rmSync(cacheDir, { recursive: true, force: true });
   expect(await leftovers(NAME)).toEqual(NOTHING);
+  expect(await leftovers(NAME2)).toEqual(NOTHING);
 });
 
 interface Versions {
@@ -86,15 +90,20 @@ describe('start early, wait late, with kubectl from the tool cache', () => {
     ).toMatch(/^\d+\./);
     expect(contextsOf(kubeconfig)).toEqual(['theirs']);
 
-    // kubectl: on PATH from the runner's tool cache, the cluster's version.
-    const toolDir = join(job.baseEnv.RUNNER_TOOL_CACHE ?? '', 'kubectl', E2E_K8S, process.arch);
-    expect(readFileSync(job.files.path, 'utf8').trim()).toBe(toolDir);
-    const kubectl = join(toolDir, 'kubectl');
-    expect((await kubectlVersion(kubectl, ['--client'])).clientVersion.gitVersion).toBe(`v${E2E_K8S}`);
+    // kubectl is left to the wait step, which copies it out while the cluster boots.
+    expect(readFileSync(job.files.path, 'utf8')).toBe('');
 
     const w = await runWait(job, { name: NAME });
     expect(w.code, w.stdout).toBe(0);
     expect(readCommandFile(job.files.env).KUBECONFIG).toBe(kubeconfig);
+
+    // kubectl: on PATH from the runner's tool cache, the cluster's version.
+    toolCache = job.baseEnv.RUNNER_TOOL_CACHE ?? '';
+    const toolDir = join(toolCache, 'kubectl', E2E_K8S, process.arch);
+    expect(readFileSync(job.files.path, 'utf8').trim()).toBe(toolDir);
+    const kubectl = join(toolDir, 'kubectl');
+    expect((await kubectlVersion(kubectl, ['--client'])).clientVersion.gitVersion).toBe(`v${E2E_K8S}`);
+
     expect(contextsOf(kubeconfig)).toEqual(['theirs', `kind-${NAME}`]);
     const versions = await kubectlVersion(kubectl, ['--kubeconfig', kubeconfig, '--request-timeout=30s']);
     expect(versions.serverVersion?.gitVersion).toBe(`v${E2E_K8S}`);
@@ -120,5 +129,20 @@ describe('start early, wait late, with kubectl from the tool cache', () => {
     expect(p.code).toBe(0);
     expect(await leftovers(NAME)).toEqual(NOTHING);
     expect(contextsOf(kubeconfig)).toEqual(['theirs']);
+  });
+
+  test('wait-for: kubernetes on a runner whose tool cache has that kubectl: main puts it on PATH from there', async () => {
+    expect(toolCache).not.toBe('');
+    const job = runnerJob({ RUNNER_TOOL_CACHE: toolCache });
+    const r = await runMain(job, { name: NAME2, image });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain(`kubectl ${E2E_K8S} from the tool cache`);
+    const toolDir = join(toolCache, 'kubectl', E2E_K8S, process.arch);
+    expect(readFileSync(job.files.path, 'utf8').trim()).toBe(toolDir);
+    const kubeconfig = readCommandFile(job.files.env).KUBECONFIG ?? '';
+    const versions = await kubectlVersion(join(toolDir, 'kubectl'), ['--kubeconfig', kubeconfig]);
+    expect(versions.serverVersion?.gitVersion).toBe(`v${E2E_K8S}`);
+    expect((await runPost(job, { name: NAME2 })).code).toBe(0);
+    expect(await leftovers(NAME2)).toEqual(NOTHING);
   });
 });

@@ -52,6 +52,8 @@ export interface UpOptions {
    * anything is created: from then on a cluster of this name is this call's.
    */
   onNameClaimed?: () => void;
+  /** Called once the node container runs, before the wait (work that can overlap it). */
+  onStarted?: (containerId: string) => void;
   signal: AbortSignal;
 }
 
@@ -115,6 +117,7 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
       }),
     );
     throwIfAborted(opts.signal);
+    opts.onStarted?.(node.id);
     const containerStarted = systemClock.now();
     const registry = opts.registry;
     // The login needs the node's Docker: with credentials, `none` waits for it.
