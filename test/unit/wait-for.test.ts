@@ -116,8 +116,12 @@ describe("main's handoff to the wait sub-action", () => {
 
   test('read back; anything malformed is no handoff', () => {
     const endpoint = { kind: 'unix', socketPath: '/var/run/docker.sock', source: 'default' };
-    const value = JSON.stringify({ endpoint, returnedAt: 1700 });
-    expect(readHandoff({ KIND_ACTION_CLUSTER_KIND: value }, 'kind')).toEqual({ endpoint, returnedAt: 1700 });
+    const value = JSON.stringify({ endpoint, returnedAt: 1700, installKubectl: true });
+    expect(readHandoff({ KIND_ACTION_CLUSTER_KIND: value }, 'kind')).toEqual({
+      endpoint,
+      returnedAt: 1700,
+      installKubectl: true,
+    });
     for (const bad of ['', '{', '{"returnedAt":"x"}', '{"returnedAt":1}']) {
       expect(readHandoff({ KIND_ACTION_CLUSTER_KIND: bad }, 'kind')).toBeUndefined();
     }
