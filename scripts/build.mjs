@@ -8,6 +8,7 @@ const entries = {
   'cli/index': 'src/cli/index.ts',
   'action/main': 'src/action/main.ts',
   'action/post': 'src/action/post.ts',
+  'action/wait': 'src/action/wait.ts',
 };
 
 /** Replace dependencies we never call (see scripts/stubs/unsupported.cjs). */

@@ -9,6 +9,7 @@ import type { BuildPolicy } from '../core/image/resolve.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { truncate, validateClusterName } from '../core/names.js';
+import { WAIT_TARGETS, type WaitTarget } from '../core/ready/node-phases.js';
 
 /** The Action's input for each field the core's errors name, where the two differ. */
 const INPUT_OF_FIELD: Readonly<Record<string, string>> = {
@@ -39,6 +40,8 @@ export interface Inputs {
   exportDockerHost: boolean;
   registry: RegistryLogin | undefined;
   keep: boolean;
+  waitFor: WaitTarget;
+  installKubectl: boolean;
 }
 
 /**
@@ -82,6 +85,8 @@ export function getInputs(home: string): Inputs {
     exportDockerHost: bool('export-docker-host', true),
     registry: registry(password),
     keep: bool('keep', false),
+    waitFor: oneOf('wait-for', WAIT_TARGETS, 'kubernetes'),
+    installKubectl: bool('install-kubectl', true),
   };
 }
 
@@ -135,4 +140,24 @@ function registry(password: string): RegistryLogin | undefined {
     { server: 'registry', user: 'registry-user', password: 'registry-password' },
     'refuse',
   );
+}
+
+/** The inputs of the wait sub-action (wait/action.yml), checked like the main action's. */
+export interface WaitInputs {
+  name: string;
+  timeoutMs: number;
+  /** Undefined: where the main step meant to write it. */
+  kubeconfig: string | undefined;
+  fallbackKubeconfig: string;
+}
+
+export function getWaitInputs(home: string): WaitInputs {
+  const name = validateClusterName(text('name') || 'kind');
+  const given = optional('kubeconfig');
+  return {
+    name,
+    timeoutMs: parseDuration(text('wait') || '180s', 'timeout'),
+    kubeconfig: given === undefined ? undefined : kubeconfigPath(given, name, home),
+    fallbackKubeconfig: kubeconfigPath(undefined, name, home),
+  };
 }

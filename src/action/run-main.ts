@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { LocalDirectoryStore } from '../core/cache/local-store.js';
 import type { CacheStore } from '../core/cache/store.js';
+import { kubectlOfContainer } from '../core/cluster/kubectl.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
-import { type UpResult, up } from '../core/cluster/up.js';
+import { type UpOptions, type UpResult, up } from '../core/cluster/up.js';
 import { DockerClient } from '../core/docker/client.js';
 import { readTextFile, resolveEndpoint } from '../core/docker/endpoint.js';
 import { describeError, errorMessage } from '../core/errors.js';
@@ -17,8 +18,10 @@ import { type RunEnv, readRunEnv } from '../core/run-env.js';
 import { trapSignals } from '../core/signals.js';
 import { ActionsCacheStore, runSaveKey } from './cache-store.js';
 import { collectDiagnostics } from './diagnostics.js';
+import { exportHandoff } from './handoff.js';
 import { actionBake } from './image.js';
 import { getInputs, type Inputs, inputName } from './inputs.js';
+import { installKubectl } from './kubectl.js';
 import { actionsLogger } from './logger.js';
 import { kubeconfigSecrets } from './secrets.js';
 import { type MainState, saveMainState } from './state.js';
@@ -50,6 +53,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   core.setOutput('diagnostics-dir', state.diagnosticsDir);
   const signals = trapSignals(log);
   let docker: DockerClient | undefined;
+  let kubectlInstall: Promise<void> | undefined;
   try {
     const endpoint = resolveEndpoint(env, readTextFile);
     state.endpoint = endpoint;
@@ -61,14 +65,28 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       state.owns = true;
       saveMainState(state);
     };
-    const started = await startCluster(docker, inputs, runEnv, claim, log, signals.signal);
+    // kubectl is copied out of the node while it boots; without the wait for
+    // Kubernetes the wait step does it instead, so this step returns early.
+    const onStarted = (id: string): void => {
+      if (!docker || !inputs.installKubectl || inputs.waitFor !== 'kubernetes') return;
+      const node = docker;
+      kubectlInstall = installKubectl(node, () => kubectlOfContainer(node, id), env);
+      kubectlInstall.catch(() => {});
+    };
+    const hooks = { onNameClaimed: claim, onStarted };
+    const started = await startCluster(docker, inputs, runEnv, hooks, log, signals.signal);
     const { result, resolution, plan, store, workDir } = started;
     state.phase = 'ready';
     const save = saveRequest(resolution, plan, store, workDir, runEnv, env);
     if (save) state.save = save;
     saveMainState(state);
+    await kubectlInstall;
     await publish(result, resolution, inputs);
+    if (result.waitedFor !== 'kubernetes') {
+      exportHandoff(inputs.name, { endpoint, returnedAt: Date.now(), installKubectl: inputs.installKubectl });
+    }
   } catch (err) {
+    await kubectlInstall?.catch(() => {});
     state.phase = 'failed';
     if (docker && state.owns) {
       await collectDiagnostics(docker, inputs.name, state.diagnosticsDir);
@@ -94,7 +112,7 @@ async function startCluster(
   docker: DockerClient,
   inputs: Inputs,
   runEnv: RunEnv,
-  onNameClaimed: () => void,
+  hooks: Pick<UpOptions, 'onNameClaimed' | 'onStarted'>,
   log: Logger,
   signal: AbortSignal,
 ): Promise<Started> {
@@ -137,15 +155,16 @@ async function startCluster(
       },
       timeoutMs: inputs.waitMs,
       ttlMs: inputs.ttlMs,
+      waitFor: inputs.waitFor,
       kubeconfigPath: inputs.kubeconfig,
-      mergeKubeconfig: false,
+      mergeKubeconfig: true,
       publish: [],
       listenAddress: '127.0.0.1',
       registry: inputs.registry,
       privilege: 'auto',
       memo: PrivilegeMemo.inDir(runEnv.stateDir),
       retainOnFailure: true,
-      onNameClaimed,
+      ...hooks,
       signal,
     },
     log,
@@ -184,15 +203,19 @@ function saveRequest(
 }
 
 async function publish(result: UpResult, resolution: Resolution, inputs: Inputs): Promise<void> {
-  const text = await readFile(result.kubeconfig, 'utf8');
-  for (const secret of kubeconfigSecrets(text)) core.setSecret(secret);
+  const ready = result.waitedFor === 'kubernetes';
+  if (ready) {
+    const text = await readFile(result.kubeconfig, 'utf8');
+    for (const secret of kubeconfigSecrets(text)) core.setSecret(secret);
+  }
+  // Without the wait for Kubernetes, the wait sub-action writes the kubeconfig there.
   core.setOutput('kubeconfig', result.kubeconfig);
   core.setOutput('api-server', result.apiServer);
   core.setOutput('docker-host', result.dockerHost);
   core.setOutput('cache-hit', String(resolution.cacheHit));
-  core.setOutput('ready-seconds', String(result.readySeconds));
+  if (ready) core.setOutput('ready-seconds', String(result.readySeconds));
   core.setOutput('image', resolution.ref);
-  core.exportVariable('KUBECONFIG', result.kubeconfig);
+  if (ready) core.exportVariable('KUBECONFIG', result.kubeconfig);
   if (inputs.exportDockerHost) core.exportVariable('DOCKER_HOST', result.dockerHost);
   await writeSummary(result, resolution, inputs.k8sVersion).catch((err: unknown) =>
     core.warning(`job summary not written: ${errorMessage(err)}`),

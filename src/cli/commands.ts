@@ -2,16 +2,18 @@ import { bake } from '../core/bake/bake.js';
 import { bakeDefaults } from '../core/bake/defaults.js';
 import { down } from '../core/cluster/down.js';
 import { exportKubeconfig } from '../core/cluster/kubeconfig.js';
+import { cachedKubectl } from '../core/cluster/kubectl.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
 import { status } from '../core/cluster/status.js';
 import { up } from '../core/cluster/up.js';
+import { waitForCluster } from '../core/cluster/wait-name.js';
 import { waitForUrl } from '../core/cluster/wait-url.js';
 import { UsageError } from '../core/errors.js';
 import { resolveImage } from '../core/image/resolve.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { buildInputs, type RawBuild } from './build-inputs.js';
 import { optionalName, type RawUp, type RawWait, registryLogin, upInputs, waitInputs } from './inputs.js';
-import { printJson, printStatus, printUp } from './output.js';
+import { printJson, printStatus, printUp, printWait } from './output.js';
 import type { Session } from './session.js';
 
 export async function upCommand(s: Session, raw: RawUp): Promise<void> {
@@ -54,6 +56,7 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
         return resolution.ref;
       },
       timeoutMs: inputs.timeoutMs,
+      waitFor: inputs.waitFor,
       ttlMs: inputs.ttlMs,
       kubeconfigPath: inputs.kubeconfigPath,
       mergeKubeconfig: true,
@@ -98,12 +101,17 @@ export async function buildCommand(s: Session, raw: RawBuild): Promise<void> {
 
 export async function waitCommand(s: Session, raw: RawWait): Promise<void> {
   const inputs = waitInputs(raw, s.env);
-  const result = await waitForUrl({ ...inputs, signal: s.signal }, s.log);
+  const result =
+    inputs.by === 'url'
+      ? await waitForUrl({ ...inputs, signal: s.signal }, s.log)
+      : await waitForCluster(await s.docker(), { ...inputs, signal: s.signal }, s.log);
   if (inputs.json) printJson(result);
-  else
-    process.stdout.write(
-      `ready in ${result.readySeconds.toFixed(1)}s${result.kubeconfig ? `; kubeconfig: ${result.kubeconfig}` : ''}\n`,
-    );
+  else printWait(result);
+}
+
+export async function kubectlPathCommand(s: Session, raw: { name: string }): Promise<void> {
+  const name = optionalName(raw.name) ?? 'kind';
+  process.stdout.write(`${await cachedKubectl(await s.docker(), name, s.env.cacheDir)}\n`);
 }
 
 export async function kubeconfigCommand(

@@ -9,6 +9,7 @@ import { validateImageRef } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { truncate, validateClusterName } from '../core/names.js';
+import { WAIT_TARGETS, type WaitTarget } from '../core/ready/node-phases.js';
 import type { RunEnv } from '../core/run-env.js';
 
 export interface RawUp {
@@ -24,6 +25,7 @@ export interface RawUp {
   kubeSource: string;
   network?: string;
   retain?: boolean;
+  waitFor: string;
   json?: boolean;
 }
 
@@ -40,6 +42,7 @@ export interface UpInputs {
   kubeSource: KubeSource;
   network: string | undefined;
   retain: boolean;
+  waitFor: WaitTarget;
   json: boolean;
 }
 
@@ -59,8 +62,17 @@ export function upInputs(raw: RawUp, env: RunEnv): UpInputs {
     kubeSource: parseKubeSource(raw.kubeSource),
     network: raw.network === undefined ? undefined : parseNetwork(raw.network),
     retain: raw.retain === true,
+    waitFor: parseWaitFor(raw.waitFor),
     json: raw.json === true,
   };
+}
+
+function parseWaitFor(value: string): WaitTarget {
+  const target = WAIT_TARGETS.find((t) => t === value);
+  if (target) return target;
+  throw new UsageError(`"${truncate(value)}" is not one of ${WAIT_TARGETS.join(', ')}`, {
+    field: 'wait-for',
+  });
 }
 
 /** The node's registry login from the environment, checked before anything starts. */
@@ -91,17 +103,14 @@ function parsePrivilege(value: string): PrivilegeChoice {
   });
 }
 
-export interface WaitInputs {
-  url: string;
-  apiServer: string;
-  name: string;
-  timeoutMs: number;
-  kubeconfigPath: string | undefined;
-  json: boolean;
-}
+/** `wait --url`: a node someone else started; `wait --name`: a cluster `up` started. */
+export type WaitInputs = (
+  | { by: 'url'; url: string; apiServer: string; kubeconfigPath: string | undefined }
+  | { by: 'name'; kubeconfigPath: string | undefined; fallbackKubeconfig: string }
+) & { name: string; timeoutMs: number; json: boolean };
 
 export interface RawWait {
-  url: string;
+  url?: string;
   apiServer?: string;
   name: string;
   timeout: string;
@@ -110,19 +119,21 @@ export interface RawWait {
 }
 
 export function waitInputs(raw: RawWait, env: RunEnv): WaitInputs {
-  const url = httpUrl(raw.url, 'url', 'http://kind:10080');
+  const url = raw.url === undefined ? undefined : httpUrl(raw.url, 'url', 'http://kind:10080');
   if (raw.apiServer !== undefined) httpUrl(raw.apiServer, 'api-server', 'https://kind:8443');
   const name = validateClusterName(raw.name);
-  const base = url.origin;
-  return {
-    url: base,
-    apiServer:
-      raw.apiServer ?? `https://${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:8443`,
+  const common = {
     name,
     timeoutMs: parseDuration(raw.timeout, 'timeout'),
     kubeconfigPath: raw.kubeconfig === undefined ? undefined : kubeconfigPath(raw.kubeconfig, name, env.home),
     json: raw.json === true,
   };
+  if (!url) {
+    if (raw.apiServer !== undefined) throw new UsageError('only with --url', { field: 'api-server' });
+    return { ...common, by: 'name', fallbackKubeconfig: kubeconfigPath(undefined, name, env.home) };
+  }
+  const host = url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname;
+  return { ...common, by: 'url', url: url.origin, apiServer: raw.apiServer ?? `https://${host}:8443` };
 }
 
 /** An http(s) URL with nothing a kubeconfig or a request line could trip on. */

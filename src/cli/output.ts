@@ -1,11 +1,25 @@
 import type { ClusterStatus } from '../core/cluster/status.js';
 import type { UpResult } from '../core/cluster/up.js';
+import type { WaitUrlResult } from '../core/cluster/wait-url.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function printUp(r: UpResult): void {
+  if (r.waitedFor !== 'kubernetes') {
+    process.stdout.write(
+      [
+        `cluster "${r.name}": ${r.waitedFor === 'docker' ? "the node's Docker is ready" : 'the node started'}; Kubernetes is still booting`,
+        `  docker host  ${r.dockerHost}`,
+        `  then run     kind-action wait --name ${r.name}   (writes ${r.kubeconfig})`,
+        '',
+        `export DOCKER_HOST=${r.dockerHost}`,
+        '',
+      ].join('\n'),
+    );
+    return;
+  }
   process.stdout.write(
     [
       `cluster "${r.name}" is ready (${r.readySeconds.toFixed(1)}s after the node started)`,
@@ -17,6 +31,12 @@ export function printUp(r: UpResult): void {
       '',
     ].join('\n'),
   );
+}
+
+export function printWait(r: WaitUrlResult): void {
+  const where = r.kubeconfig ? `; kubeconfig: ${r.kubeconfig}` : '';
+  process.stdout.write(`ready in ${r.readySeconds.toFixed(1)}s${where}\n`);
+  if (r.kubeconfig) process.stdout.write(`\nexport KUBECONFIG=${r.kubeconfig}\n`);
 }
 
 export function printStatus(list: ClusterStatus[]): void {

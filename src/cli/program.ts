@@ -3,6 +3,7 @@ import { DEFAULT_TTL } from '../core/duration.js';
 import { describeError, errorMessage, KindActionError } from '../core/errors.js';
 import { NODE_ARCHITECTURES } from '../core/image/versions.js';
 import { nodeArch } from '../core/package.js';
+import { WAIT_TARGETS } from '../core/ready/node-phases.js';
 import { readRunEnv } from '../core/run-env.js';
 import { trapSignals } from '../core/signals.js';
 import { VERSION } from '../core/version.js';
@@ -10,6 +11,7 @@ import {
   buildCommand,
   downCommand,
   kubeconfigCommand,
+  kubectlPathCommand,
   logsCommand,
   statusCommand,
   upCommand,
@@ -65,6 +67,11 @@ export function buildProgram(session: () => Session): Command {
       'release',
     )
     .option('--retain', 'keep the node container if it fails to become ready')
+    .addOption(
+      new Option('--wait-for <what>', "how far to wait: kubernetes, docker (the node's Docker only) or none")
+        .choices([...WAIT_TARGETS])
+        .default('kubernetes'),
+    )
     .addOption(jsonOption())
     .action((opts) => upCommand(session(), opts));
 
@@ -96,15 +103,18 @@ export function buildProgram(session: () => Session): Command {
 
   program
     .command('wait')
-    .description('wait for a node started elsewhere (e.g. a CI service) through its readiness URL')
-    .requiredOption('--url <url>', 'readiness base URL, e.g. http://kind:10080')
+    .description('wait until a cluster is ready: one `up --wait-for docker|none` started, or a node at --url')
+    .option(
+      '--url <url>',
+      'readiness base URL of a node started elsewhere (a CI service), e.g. http://kind:10080',
+    )
     .option(
       '--api-server <url>',
-      'API server URL to put in the kubeconfig (default: https://<url host>:8443)',
+      'with --url: API server URL for the kubeconfig (default: https://<url host>:8443)',
     )
-    .addOption(nameOption('context name suffix', 'kind'))
+    .addOption(nameOption('the cluster (with --url: the context name suffix)', 'kind'))
     .option('--timeout <duration>', 'how long to wait', '180s')
-    .option('--kubeconfig <path>', 'write the kubeconfig here')
+    .option('--kubeconfig <path>', 'write (merge) the kubeconfig here (default: where up meant to)')
     .addOption(jsonOption())
     .action((opts) => waitCommand(session(), opts));
 
@@ -114,6 +124,12 @@ export function buildProgram(session: () => Session): Command {
     .addOption(nameOption('cluster name', 'kind'))
     .option('--kubeconfig <path>', 'where to write it')
     .action((opts) => kubeconfigCommand(session(), opts));
+
+  program
+    .command('kubectl-path')
+    .description("print the path of a kubectl of the cluster's version, taken out of its node once")
+    .addOption(nameOption('cluster name', 'kind'))
+    .action((opts) => kubectlPathCommand(session(), opts));
 
   program
     .command('down')

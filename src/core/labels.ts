@@ -9,6 +9,8 @@ export const LABEL = {
   expires: 'io.kind-action.expires',
   /** On the node: the kubeconfig file `up` wrote, which `down` cleans (see down.ts). */
   kubeconfig: 'io.kind-action.kubeconfig',
+  /** On the node image: the Kubernetes version it runs (image/Dockerfile, the bake's commit). */
+  k8sVersion: 'io.kind-action.k8s-version',
 } as const;
 
 export function resourceLabels(cluster: string, session: string, expiresAt?: number): Record<string, string> {

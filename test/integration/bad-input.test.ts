@@ -60,7 +60,12 @@ describe('bad input: a clear error naming the problem, exit 2, nothing left behi
     ],
     ['bad privilege mode', ['up', '--privileged-mode', 'maybe'], /argument 'maybe' is invalid/],
     ['down with --name and --all', ['down', '--name', 'x', '--all'], /give --name or --all, not both/],
-    ['wait without --url', ['wait'], /required option '--url <url>' not specified/],
+    [
+      'wait: --api-server without --url',
+      ['wait', '--api-server', 'https://kind:8443'],
+      /--api-server: only with --url/,
+    ],
+    ['up: unknown --wait-for', ['up', '--wait-for', 'api'], /'--wait-for <what>' argument 'api' is invalid/],
     ['wait with a bad url', ['wait', '--url', 'kind:10080'], /--url: "kind:10080" must start with http/],
     ['shell-hostile name', ['up', '--name', '$(touch /tmp/ka-pwned)'], /--name: .* is not a DNS label/],
     [
@@ -199,6 +204,7 @@ const BASE: Record<string, string[]> = {
   status: ['status'],
   logs: ['logs'],
   kubeconfig: ['kubeconfig'],
+  'kubectl-path': ['kubectl-path'],
 };
 
 /** Every option of every command that takes a value, read from the commander program. */

@@ -12,7 +12,7 @@ export interface RunnerJob {
   /** Where dist/action/*.js are run from; a copy keeps a long run immune to edits in the worktree. */
   actionRoot: string;
   home: string;
-  files: { env: string; output: string; state: string; summary: string };
+  files: { env: string; output: string; state: string; summary: string; path: string };
   baseEnv: NodeJS.ProcessEnv;
 }
 
@@ -32,6 +32,7 @@ export function runnerJob(extra: NodeJS.ProcessEnv = {}, actionRoot = ACTION_ROO
     output: join(dir, 'github_output'),
     state: join(dir, 'github_state'),
     summary: join(dir, 'step_summary'),
+    path: join(dir, 'github_path'),
   };
   for (const f of Object.values(files)) writeFileSync(f, '');
   return {
@@ -49,6 +50,8 @@ export function runnerJob(extra: NodeJS.ProcessEnv = {}, actionRoot = ACTION_ROO
       GITHUB_OUTPUT: files.output,
       GITHUB_STATE: files.state,
       GITHUB_STEP_SUMMARY: files.summary,
+      GITHUB_PATH: files.path,
+      RUNNER_TOOL_CACHE: join(dir, 'toolcache'),
       GITHUB_RUN_ID: '4242',
       GITHUB_RUN_ATTEMPT: '1',
       ...extra,
@@ -93,6 +96,17 @@ export function runPost(
       ...inputEnv({ ...inputs, 'job-status': jobStatus }),
       ...state,
     },
+    cwd: job.dir,
+  });
+}
+
+/**
+ * The wait sub-action (wait/action.yml) as a later step of the same job: it
+ * sees what main exported through GITHUB_ENV, but not main's state.
+ */
+export function runWait(job: RunnerJob, inputs: Record<string, string>): Promise<ExecResult> {
+  return exec(process.execPath, [join(job.actionRoot, 'dist/action/wait.js')], {
+    env: { ...job.baseEnv, ...readCommandFile(job.files.env), ...inputEnv(inputs) },
     cwd: job.dir,
   });
 }

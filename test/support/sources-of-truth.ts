@@ -7,9 +7,9 @@ export interface ActionInput {
   default: string;
 }
 
-/** The inputs action.yml declares, with their defaults, in file order. */
-export function actionInputs(): ActionInput[] {
-  const yml = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { default?: unknown }> };
+/** The inputs an action.yml declares (the main action's, or a sub-action's), with their defaults, in file order. */
+export function actionInputs(file = 'action.yml'): ActionInput[] {
+  const yml = parse(readFileSync(file, 'utf8')) as { inputs: Record<string, { default?: unknown }> };
   return Object.entries(yml.inputs).map(([name, spec]) => ({ name, default: String(spec.default ?? '') }));
 }
 

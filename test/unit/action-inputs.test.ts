@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { getInputs, inputName, splitList } from '../../src/action/inputs.js';
+import { getInputs, getWaitInputs, inputName, splitList } from '../../src/action/inputs.js';
 import { describeError, UsageError } from '../../src/core/errors.js';
 import { actionInputs, isRunnerInput } from '../support/sources-of-truth.js';
 
@@ -16,13 +16,16 @@ function withInputs(inputs: Record<string, string>): void {
   for (const [k, v] of Object.entries(inputs)) vi.stubEnv(`INPUT_${k.toUpperCase()}`, v);
 }
 
-/** getInputs with these inputs must refuse them; the message as main reports it (fields worded as inputs). */
-function refusal(inputs: Record<string, string>): string {
+/**
+ * `read` (getInputs, or the wait sub-action's getWaitInputs) must refuse these
+ * inputs; the message as the step reports it (fields worded as inputs).
+ */
+function refusal(inputs: Record<string, string>, read: (home: string) => unknown = getInputs): string {
   withInputs(inputs);
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   let thrown: unknown;
   try {
-    getInputs(home);
+    read(home);
   } catch (err) {
     thrown = err;
   }
@@ -74,6 +77,8 @@ describe('getInputs', () => {
       'registry-user': 'bot',
       'registry-password': 's3cret',
       keep: 'TRUE',
+      'wait-for': 'docker',
+      'install-kubectl': 'false',
     });
     const out: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
@@ -100,6 +105,8 @@ describe('getInputs', () => {
       exportDockerHost: false,
       registry: { server: 'registry.example.com:5000', user: 'bot', password: 's3cret' },
       keep: true,
+      waitFor: 'docker',
+      installKubectl: false,
     });
     // The password is masked before anything else can print it.
     expect(out.join('')).toContain('::add-mask::s3cret');
@@ -172,8 +179,59 @@ describe('getInputs', () => {
     ],
     ['shell-hostile suffix', { 'cache-key-suffix': '$(id)' }, /^cache-key-suffix: .* may hold only/],
     ['newline in kubeconfig', { kubeconfig: 'a\nb' }, /^kubeconfig: "a\\nb" is not a usable file path/],
+    ['unknown wait-for', { 'wait-for': 'api' }, /^wait-for: "api" is not one of kubernetes, docker, none$/],
+    ['install-kubectl: yes', { 'install-kubectl': 'yes' }, /^install-kubectl: "yes" is not a boolean/],
   ])('%s → a UsageError naming the input', (_, inputs, message) => {
     expect(refusal(inputs)).toMatch(message);
+  });
+});
+
+describe('kubeconfig: ~ and merging, as the CLI', () => {
+  test.each([
+    ['~/.kube/ci.yaml', `${home}/.kube/ci.yaml`],
+    ['~', home],
+    ['/abs/~/kc.yaml', '/abs/~/kc.yaml'],
+  ])('kubeconfig %s → %s', (given, path) => {
+    withInputs({ kubeconfig: given });
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(getInputs(home).kubeconfig).toBe(path);
+  });
+});
+
+/** The wait sub-action's inputs, read from its own action.yml. */
+const WAIT_INPUTS = actionInputs('wait/action.yml');
+
+describe('getWaitInputs (wait/action.yml)', () => {
+  test('unset inputs behave as their defaults in wait/action.yml', () => {
+    const unset = getWaitInputs(home);
+    withInputs(Object.fromEntries(WAIT_INPUTS.map((input) => [input.name, input.default])));
+    expect(getWaitInputs(home)).toEqual(unset);
+    expect(WAIT_INPUTS.map((input) => input.name)).toEqual(expect.arrayContaining(['name', 'wait']));
+    expect(unset).toEqual({
+      name: 'kind',
+      timeoutMs: 180_000,
+      kubeconfig: undefined,
+      fallbackKubeconfig: `${home}/.kube/kind-action-kind.yaml`,
+    });
+  });
+
+  test.each(WAIT_INPUTS.map((input) => input.name))(
+    'wait/action.yml input %s is read and checked: a hostile value is refused naming it',
+    (input) => {
+      expect(refusal({ [input]: 'a\n$(touch /tmp/ka-pwned)' }, getWaitInputs)).toMatch(
+        new RegExp(`^${input}: `),
+      );
+    },
+  );
+
+  test('every input is read and converted; ~ expands', () => {
+    withInputs({ name: 'ci-2', wait: '90s', kubeconfig: '~/kc.yaml' });
+    expect(getWaitInputs(home)).toEqual({
+      name: 'ci-2',
+      timeoutMs: 90_000,
+      kubeconfig: `${home}/kc.yaml`,
+      fallbackKubeconfig: `${home}/.kube/kind-action-ci-2.yaml`,
+    });
   });
 });
 

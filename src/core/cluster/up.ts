@@ -14,8 +14,8 @@ import type { Logger } from '../logger.js';
 import { containerName, contextName } from '../names.js';
 import { systemClock } from '../ready/clock.js';
 import { ContainerRunningProbe } from '../ready/container-probe.js';
-import { HttpProbe } from '../ready/http-probe.js';
-import { FatalProbeError, type PhaseTimings, round, waitForPhases } from '../ready/wait.js';
+import { type WaitTarget, waitForNode as waitForReadiness } from '../ready/node-phases.js';
+import { FatalProbeError, type PhaseTimings, round } from '../ready/wait.js';
 import { nodeEndpoints } from './endpoints.js';
 import { clusterOf, findNodes } from './find.js';
 import { type PortMapping, planPorts } from './ports.js';
@@ -28,6 +28,11 @@ export interface UpOptions {
   /** Resolves the node image (local, pull, bake); returns the reference to run. */
   resolveImage: (signal: AbortSignal) => Promise<string>;
   timeoutMs: number;
+  /**
+   * How far to wait: `kubernetes` (then the kubeconfig is written), `docker`
+   * (the node's Docker answers; Kubernetes goes on booting) or `none`.
+   */
+  waitFor: WaitTarget;
   /** After this long any later `up` on the daemon removes the cluster; 0: never. */
   ttlMs: number;
   kubeconfigPath: string;
@@ -47,13 +52,17 @@ export interface UpOptions {
    * anything is created: from then on a cluster of this name is this call's.
    */
   onNameClaimed?: () => void;
+  /** Called once the node container runs, before the wait (work that can overlap it). */
+  onStarted?: (containerId: string) => void;
   signal: AbortSignal;
 }
 
 export interface UpResult {
   name: string;
   containerId: string;
+  /** The file written; with `waitFor` short of Kubernetes, where `wait --name` will write it. */
   kubeconfig: string;
+  waitedFor: WaitTarget;
   apiServer: string;
   dockerHost: string;
   configUrl: string;
@@ -63,6 +72,12 @@ export interface UpResult {
 }
 
 const LOG_TAIL = 50;
+
+const STOPPED_AT: Record<WaitTarget, string> = {
+  kubernetes: 'ready',
+  docker: "the node's Docker is ready",
+  none: 'the node started',
+};
 
 /** Said once by every `up` on a cgroup v1 host. */
 export const CGROUP_V1_WARNING =
@@ -102,18 +117,26 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
       }),
     );
     throwIfAborted(opts.signal);
+    opts.onStarted?.(node.id);
     const containerStarted = systemClock.now();
-    const result = await waitForNode(docker, node.id, opts, log);
-    Object.assign(phases, result.phases);
     const registry = opts.registry;
+    // The login needs the node's Docker: with credentials, `none` waits for it.
+    const waitFor = registry && opts.waitFor === 'none' ? 'docker' : opts.waitFor;
+    const result = await waitForNode(docker, node.id, { ...opts, waitFor }, log);
+    Object.assign(phases, result.phases);
     if (registry) await timed(phases, 'registry-login', () => loginInNode(docker, node.id, registry, log));
     // Written last: a failure before this point leaves no kubeconfig naming a removed node.
-    await writeKubeconfig(opts.kubeconfigPath, result.kubeconfig, opts.mergeKubeconfig);
-    log.info(`cluster "${opts.name}" is ready; kubeconfig: ${opts.kubeconfigPath}`);
+    if (result.kubeconfig) {
+      await writeKubeconfig(opts.kubeconfigPath, result.kubeconfig, opts.mergeKubeconfig);
+      log.info(`cluster "${opts.name}" is ready; kubeconfig: ${opts.kubeconfigPath}`);
+    } else {
+      log.info(`cluster "${opts.name}": ${STOPPED_AT[opts.waitFor]}; Kubernetes goes on booting`);
+    }
     return {
       name: opts.name,
       containerId: node.id,
       kubeconfig: opts.kubeconfigPath,
+      waitedFor: opts.waitFor,
       apiServer: result.apiServer,
       dockerHost: result.dockerHost,
       configUrl: `${result.readyUrl}/config`,
@@ -145,23 +168,14 @@ async function waitForNode(docker: DockerClient, id: string, opts: UpOptions, lo
   const ep = nodeEndpoints(info, docker.endpoint);
   log.info(`waiting for ${containerName(opts.name)} (timeout ${Math.round(opts.timeoutMs / 1000)}s)`);
   try {
-    const { timings, values } = await waitForPhases(
-      [
-        { name: 'docker-ready', probe: new HttpProbe('docker-ready', `${ep.readyUrl}/docker-ready`) },
-        {
-          name: 'kubernetes-ready',
-          probe: new HttpProbe('kubernetes-ready', `${ep.readyUrl}/kubernetes-ready`),
-        },
-        { name: 'kubeconfig', probe: new HttpProbe('config', `${ep.readyUrl}/config`) },
-      ],
-      {
-        deadline: systemClock.now() + opts.timeoutMs,
-        signal: opts.signal,
-        guards: [new ContainerRunningProbe(docker, id)],
-        onPending: (reason) => log.debug(`not ready: ${reason}`),
-      },
-    );
-    const kubeconfig = rewriteKubeconfig(String(values[2]), ep.apiServer, contextName(opts.name));
+    const { timings, config } = await waitForReadiness(ep.readyUrl, opts.waitFor, {
+      deadline: systemClock.now() + opts.timeoutMs,
+      signal: opts.signal,
+      guards: [new ContainerRunningProbe(docker, id)],
+      onPending: (reason) => log.debug(`not ready: ${reason}`),
+    });
+    const kubeconfig =
+      config === undefined ? undefined : rewriteKubeconfig(config, ep.apiServer, contextName(opts.name));
     return { ...ep, phases: timings, kubeconfig };
   } catch (err) {
     if (err instanceof FatalProbeError) {

@@ -3,8 +3,10 @@ import { rewriteKubeconfig } from '../kubeconfig/rewrite.js';
 import type { Logger } from '../logger.js';
 import { contextName } from '../names.js';
 import { systemClock } from '../ready/clock.js';
-import { HttpProbe } from '../ready/http-probe.js';
-import { type PhaseTimings, round, waitForPhases } from '../ready/wait.js';
+import { waitForNode } from '../ready/node-phases.js';
+import { type BootTimeline, bootTimeline, fetchNodeStatus } from '../ready/node-status.js';
+import type { Probe } from '../ready/probe.js';
+import { type PhaseTimings, round } from '../ready/wait.js';
 
 export interface WaitUrlOptions {
   /** The node's readiness base URL, e.g. http://kind:10080. */
@@ -23,34 +25,47 @@ export interface WaitUrlResult {
   kubeconfig: string | null;
   readySeconds: number;
   phases: PhaseTimings;
+  /** Where this wait fell in the node's boot (absent when the node has no /status). */
+  boot?: BootTimeline;
 }
 
 /** Wait for a node we did not start (a CI service) through its readiness URL only. */
-export async function waitForUrl(opts: WaitUrlOptions, log: Logger): Promise<WaitUrlResult> {
+export function waitForUrl(opts: WaitUrlOptions, log: Logger): Promise<WaitUrlResult> {
+  return waitAndWriteKubeconfig(opts, [], log);
+}
+
+/**
+ * Wait until the node at `opts.url` is ready for Kubernetes, then write
+ * (merge) its kubeconfig when a path is given. `guards` end the wait at once
+ * when they fail fatally (the container exited).
+ */
+export async function waitAndWriteKubeconfig(
+  opts: WaitUrlOptions,
+  guards: Probe[],
+  log: Logger,
+): Promise<WaitUrlResult> {
   const start = systemClock.now();
   log.info(`waiting for ${opts.url} (timeout ${Math.round(opts.timeoutMs / 1000)}s)`);
-  const { timings, values } = await waitForPhases(
-    [
-      { name: 'docker-ready', probe: new HttpProbe('docker-ready', `${opts.url}/docker-ready`) },
-      { name: 'kubernetes-ready', probe: new HttpProbe('kubernetes-ready', `${opts.url}/kubernetes-ready`) },
-      { name: 'kubeconfig', probe: new HttpProbe('config', `${opts.url}/config`) },
-    ],
-    {
-      deadline: start + opts.timeoutMs,
-      signal: opts.signal,
-      onPending: (reason) => log.debug(`not ready: ${reason}`),
-    },
-  );
-  if (opts.kubeconfigPath) {
-    const cfg = rewriteKubeconfig(String(values[2]), opts.apiServer, contextName(opts.name));
+  const before = await fetchNodeStatus(opts.url);
+  const { timings, config } = await waitForNode(opts.url, 'kubernetes', {
+    deadline: start + opts.timeoutMs,
+    signal: opts.signal,
+    guards,
+    onPending: (reason) => log.debug(`not ready: ${reason}`),
+  });
+  const readySeconds = round((systemClock.now() - start) / 1000);
+  if (opts.kubeconfigPath && config !== undefined) {
+    const cfg = rewriteKubeconfig(config, opts.apiServer, contextName(opts.name));
     await writeKubeconfig(opts.kubeconfigPath, cfg, true);
   }
+  const after = before && (await fetchNodeStatus(opts.url));
   return {
     name: opts.name,
     configUrl: `${opts.url}/config`,
     apiServer: opts.apiServer,
     kubeconfig: opts.kubeconfigPath ?? null,
-    readySeconds: round((systemClock.now() - start) / 1000),
+    readySeconds,
     phases: timings,
+    ...(before ? { boot: bootTimeline(before, after) } : {}),
   };
 }

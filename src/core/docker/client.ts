@@ -160,6 +160,11 @@ export class DockerClient {
     );
   }
 
+  /** `docker cp` out: `path` in the container as a tar stream (a link as a link); absent → undefined. */
+  getArchive(id: string, path: string): Promise<NodeJS.ReadableStream | undefined> {
+    return this.unlessAbsent(`copy ${path} out`, () => this.api.getContainer(id).getArchive({ path }));
+  }
+
   /** `docker export`: the container's filesystem as a tar stream. */
   exportContainer(id: string): Promise<NodeJS.ReadableStream> {
     return this.call(`export ${id.slice(0, 12)}`, () => this.api.getContainer(id).export());
@@ -226,12 +231,8 @@ export class DockerClient {
   }
 
   async logs(id: string, tail: number | 'all'): Promise<string> {
-    const options = {
-      stdout: true,
-      stderr: true,
-      follow: false as const,
-      ...(tail === 'all' ? {} : { tail }),
-    };
+    const base = { stdout: true, stderr: true, follow: false as const };
+    const options = tail === 'all' ? base : { ...base, tail };
     const buf = await this.call(`logs ${id.slice(0, 12)}`, () => this.api.getContainer(id).logs(options));
     const text = demuxLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
     return tail === 'all' ? text : lastLines(text, tail);

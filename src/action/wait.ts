@@ -1,0 +1,3 @@
+import { run } from './run-wait.js';
+
+await run();
