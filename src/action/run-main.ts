@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { LocalDirectoryStore } from '../core/cache/local-store.js';
 import type { CacheStore } from '../core/cache/store.js';
+import { exposureWarning } from '../core/cluster/placement.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
 import { type UpResult, up } from '../core/cluster/up.js';
 import { DockerClient } from '../core/docker/client.js';
@@ -35,6 +36,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     core.setFailed(describeError(err, inputName));
     return;
   }
+  const exposure = exposureWarning(inputs.listenAddress);
+  if (exposure) log.warn(exposure);
   const temp = env.RUNNER_TEMP || tmpdir();
   const state: MainState = {
     name: inputs.name,
@@ -139,8 +142,10 @@ async function startCluster(
       ttlMs: inputs.ttlMs,
       kubeconfigPath: inputs.kubeconfig,
       mergeKubeconfig: false,
-      publish: [],
-      listenAddress: '127.0.0.1',
+      publish: inputs.publish,
+      listenAddress: inputs.listenAddress,
+      ...(inputs.network ? { network: inputs.network } : {}),
+      clusterOptions: inputs.clusterOptions,
       registry: inputs.registry,
       privilege: 'auto',
       memo: PrivilegeMemo.inDir(runEnv.stateDir),

@@ -6,6 +6,7 @@ import { nodeArch } from '../core/package.js';
 import { readRunEnv } from '../core/run-env.js';
 import { trapSignals } from '../core/signals.js';
 import { VERSION } from '../core/version.js';
+import { addClusterOptions } from './cluster-flags.js';
 import {
   buildCommand,
   downCommand,
@@ -38,7 +39,7 @@ export function buildProgram(session: () => Session): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError('(run kind-action --help for usage)');
 
-  program
+  const up = program
     .command('up')
     .description('start a cluster and wait until it is ready')
     .addOption(nameOption('cluster name (a DNS label)', 'kind'))
@@ -65,8 +66,8 @@ export function buildProgram(session: () => Session): Command {
       'release',
     )
     .option('--retain', 'keep the node container if it fails to become ready')
-    .addOption(jsonOption())
-    .action((opts) => upCommand(session(), opts));
+    .addOption(jsonOption());
+  addClusterOptions(up).action((opts) => upCommand(session(), opts));
 
   program
     .command('build')
