@@ -37,12 +37,12 @@ describe('cluster options', () => {
     [
       'an unknown key',
       'featureGates:\n  CSIVolumeHealth: true\n',
-      /^--config: .*: featureGates: unknown key/m,
+      /^error: --config: .*: featureGates: unknown key/m,
     ],
     [
       'a wrong type',
       'feature-gates:\n  CSIVolumeHealth: "yes"\n',
-      /^--config: .*: feature-gates\.CSIVolumeHealth: .*expected boolean/m,
+      /^error: --config: .*: feature-gates\.CSIVolumeHealth: .*expected boolean/m,
     ],
   ])('a config file with %s fails before anything starts', async (_, text, message) => {
     const before = await snapshot();
