@@ -56,7 +56,7 @@ describe('cluster options', () => {
     expect(await leftovers('badcfg')).toEqual(NOTHING);
   });
 
-  test('a feature gate and an API server flag reach the processes, replace defaults, and take effect', async () => {
+  test('a feature gate, runtime-config and an API server flag reach the processes, replace defaults, and take effect', async () => {
     const config = file(
       'options.yaml',
       'feature-gates:\n  ContainerCheckpoint: false\napiserver-args:\n  - --service-node-port-range=20000-40000\n',
@@ -72,6 +72,8 @@ describe('cluster options', () => {
         config,
         '--feature-gates',
         'CSIVolumeHealth=true',
+        '--runtime-config',
+        'internal.apiserver.k8s.io/v1alpha1=true',
         // A flag the node already sets (as two arguments): replaced, not repeated.
         '--apiserver-args=--kubelet-preferred-address-types=InternalIP,Hostname',
         '--json',
@@ -90,6 +92,7 @@ describe('cluster options', () => {
         '--kubelet-preferred-address-types=InternalIP,Hostname',
       ]),
     );
+    expect(apiserver).toContain('--runtime-config=internal.apiserver.k8s.io/v1alpha1=true');
     expect(apiserver.filter((a) => a.startsWith('--kubelet-preferred-address-types'))).toHaveLength(1);
     expect(apiserver).not.toContain('InternalIP');
     for (const comm of ['kubelet', 'kube-scheduler', 'kube-controller']) {
@@ -109,6 +112,10 @@ describe('cluster options', () => {
     const metrics = await kubectlOk(kubeBin, up.kubeconfig, ['get', '--raw', '/metrics']);
     expect(metrics).toMatch(/^kubernetes_feature_enabled\{name="CSIVolumeHealth",stage="ALPHA"\} 1$/m);
     expect(metrics).toMatch(/^kubernetes_feature_enabled\{name="ContainerCheckpoint",stage="BETA"\} 0$/m);
+
+    // An alpha API, off by default, is served.
+    const versions = await kubectlOk(kubeBin, up.kubeconfig, ['api-versions']);
+    expect(versions.split('\n')).toContain('internal.apiserver.k8s.io/v1alpha1');
 
     // The node port range is the one given: 20080 (outside the default 30000-32767) is
     // accepted, 19999 (outside the given range) is not.
