@@ -45,6 +45,14 @@ func (n *node) prepare(extraSANs []string) error {
 	if err := writeConfigs(n.host); err != nil {
 		return err
 	}
+	opts, err := optionsFromEnv()
+	if err == nil {
+		err = opts.amendConfigs()
+	}
+	if err != nil {
+		return fmt.Errorf("cluster options: %w", err)
+	}
+	n.sup.adjust = opts.apply
 	if n.gate, err = startRelay(fmt.Sprintf("127.0.0.1:%d", gatePort), "tcp", fmt.Sprintf("127.0.0.1:%d", apiPort)); err != nil {
 		return err
 	}

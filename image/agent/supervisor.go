@@ -37,9 +37,13 @@ type supervisor struct {
 	procs    []*process
 	watchers []func(*process)
 	stopping bool
+	adjust   func(component) component // the start's cluster options, if any
 }
 
 func (s *supervisor) start(c component) *process {
+	if s.adjust != nil {
+		c = s.adjust(c)
+	}
 	p := &process{component: c, state: "starting"}
 	s.mu.Lock()
 	s.procs = append(s.procs, p)

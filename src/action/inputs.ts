@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { type KubeSource, parseKubeSource } from '../core/bake/sources.js';
+import { type Placement, parsePlacement } from '../core/cluster/placement.js';
 import { checkRegistryLogin, type RegistryLogin } from '../core/cluster/registry-login.js';
 import { DEFAULT_TTL, parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
@@ -9,6 +10,8 @@ import type { BuildPolicy } from '../core/image/resolve.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { truncate, validateClusterName } from '../core/names.js';
+import { argsField, COMPONENT_NAMES } from '../core/options/args.js';
+import { type ClusterOptions, clusterOptions } from '../core/options/cluster-options.js';
 import { WAIT_TARGETS, type WaitTarget } from '../core/ready/node-phases.js';
 
 /** The Action's input for each field the core's errors name, where the two differ. */
@@ -23,7 +26,7 @@ export function inputName(field: string): string {
 }
 
 /** Every input of action.yml, validated and in the form the run needs. */
-export interface Inputs {
+export interface Inputs extends Placement {
   name: string;
   k8sVersion: string;
   image: string | undefined;
@@ -42,6 +45,7 @@ export interface Inputs {
   keep: boolean;
   waitFor: WaitTarget;
   installKubectl: boolean;
+  clusterOptions: ClusterOptions;
 }
 
 /**
@@ -87,7 +91,24 @@ export function getInputs(home: string): Inputs {
     keep: bool('keep', false),
     waitFor: oneOf('wait-for', WAIT_TARGETS, 'kubernetes'),
     installKubectl: bool('install-kubectl', true),
+    ...parsePlacement({
+      publish: list('publish'),
+      listenAddress: text('listen-address') || '127.0.0.1',
+      network: optional('network'),
+    }),
+    clusterOptions: clusterOptions({
+      config: optional('config'),
+      featureGates: given('feature-gates'),
+      runtimeConfig: given('runtime-config'),
+      args: Object.fromEntries(COMPONENT_NAMES.map((c) => [c, given(argsField(c))])),
+    }),
   };
+}
+
+/** An input's value as the only one of its kind, or none when it is empty (the default). */
+function given(input: string): string[] {
+  const value = core.getInput(input);
+  return value.trim() === '' ? [] : [value];
 }
 
 function text(input: string): string {

@@ -5,6 +5,7 @@ import * as core from '@actions/core';
 import { LocalDirectoryStore } from '../core/cache/local-store.js';
 import type { CacheStore } from '../core/cache/store.js';
 import { kubectlOfContainer } from '../core/cluster/kubectl.js';
+import { exposureWarning } from '../core/cluster/placement.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
 import { type UpOptions, type UpResult, up } from '../core/cluster/up.js';
 import { DockerClient } from '../core/docker/client.js';
@@ -38,6 +39,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     core.setFailed(describeError(err, inputName));
     return;
   }
+  const exposure = exposureWarning(inputs.listenAddress);
+  if (exposure) log.warn(exposure);
   const temp = env.RUNNER_TEMP || tmpdir();
   const state: MainState = {
     name: inputs.name,
@@ -158,8 +161,10 @@ async function startCluster(
       waitFor: inputs.waitFor,
       kubeconfigPath: inputs.kubeconfig,
       mergeKubeconfig: true,
-      publish: [],
-      listenAddress: '127.0.0.1',
+      publish: inputs.publish,
+      listenAddress: inputs.listenAddress,
+      ...(inputs.network ? { network: inputs.network } : {}),
+      clusterOptions: inputs.clusterOptions,
       registry: inputs.registry,
       privilege: 'auto',
       memo: PrivilegeMemo.inDir(runEnv.stateDir),

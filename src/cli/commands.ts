@@ -3,6 +3,7 @@ import { bakeDefaults } from '../core/bake/defaults.js';
 import { down } from '../core/cluster/down.js';
 import { exportKubeconfig } from '../core/cluster/kubeconfig.js';
 import { cachedKubectl } from '../core/cluster/kubectl.js';
+import { exposureWarning } from '../core/cluster/placement.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
 import { status } from '../core/cluster/status.js';
 import { up } from '../core/cluster/up.js';
@@ -19,11 +20,8 @@ import type { Session } from './session.js';
 export async function upCommand(s: Session, raw: RawUp): Promise<void> {
   const inputs = upInputs(raw, s.env);
   const registry = registryLogin(s.env);
-  if (inputs.listenAddress !== '127.0.0.1' && inputs.listenAddress !== '::1') {
-    s.log.warn(
-      `--listen-address ${inputs.listenAddress}: the node's Docker API (root on the node) and Kubernetes API will be reachable from other machines`,
-    );
-  }
+  const exposure = exposureWarning(inputs.listenAddress);
+  if (exposure) s.log.warn(exposure);
   const docker = await s.docker();
   const result = await up(
     docker,
@@ -63,6 +61,7 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
       publish: inputs.publish,
       listenAddress: inputs.listenAddress,
       ...(inputs.network ? { network: inputs.network } : {}),
+      clusterOptions: inputs.clusterOptions,
       registry,
       privilege: inputs.privilege,
       memo: PrivilegeMemo.inDir(s.env.stateDir),

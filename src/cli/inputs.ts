@@ -1,6 +1,5 @@
-import { isIP } from 'node:net';
 import { type KubeSource, parseKubeSource } from '../core/bake/sources.js';
-import { type PortMapping, parsePublish } from '../core/cluster/ports.js';
+import { type Placement, parsePlacement } from '../core/cluster/placement.js';
 import type { PrivilegeChoice } from '../core/cluster/privilege.js';
 import { checkRegistryLogin, type RegistryLogin } from '../core/cluster/registry-login.js';
 import { parseDuration, parseTtl } from '../core/duration.js';
@@ -9,8 +8,10 @@ import { validateImageRef } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { truncate, validateClusterName } from '../core/names.js';
+import { type ClusterOptions, clusterOptions } from '../core/options/cluster-options.js';
 import { WAIT_TARGETS, type WaitTarget } from '../core/ready/node-phases.js';
 import type { RunEnv } from '../core/run-env.js';
+import { rawClusterOptions } from './cluster-flags.js';
 
 export interface RawUp {
   name: string;
@@ -27,20 +28,20 @@ export interface RawUp {
   retain?: boolean;
   waitFor: string;
   json?: boolean;
+  /** --config, --feature-gates, --runtime-config, --…-args (see cluster-flags.ts). */
+  [clusterOption: string]: unknown;
 }
 
-export interface UpInputs {
+export interface UpInputs extends Placement {
   name: string;
   image: string | undefined;
   k8sVersion: string;
   timeoutMs: number;
   ttlMs: number;
   kubeconfigPath: string;
-  publish: PortMapping[];
-  listenAddress: string;
   privilege: PrivilegeChoice;
   kubeSource: KubeSource;
-  network: string | undefined;
+  clusterOptions: ClusterOptions;
   retain: boolean;
   waitFor: WaitTarget;
   json: boolean;
@@ -48,7 +49,6 @@ export interface UpInputs {
 
 export function upInputs(raw: RawUp, env: RunEnv): UpInputs {
   const name = validateClusterName(raw.name);
-  const listenAddress = parseListen(raw.listenAddress);
   return {
     name,
     image: raw.image === undefined ? undefined : validateImageRef(raw.image),
@@ -56,11 +56,10 @@ export function upInputs(raw: RawUp, env: RunEnv): UpInputs {
     timeoutMs: parseDuration(raw.timeout, 'timeout'),
     ttlMs: parseTtl(raw.ttl, 'ttl'),
     kubeconfigPath: kubeconfigPath(raw.kubeconfig, name, env.home),
-    publish: raw.publish.map((p) => parsePublish(p, listenAddress)),
-    listenAddress,
+    ...parsePlacement({ publish: raw.publish, listenAddress: raw.listenAddress, network: raw.network }),
     privilege: parsePrivilege(raw.privilegedMode),
     kubeSource: parseKubeSource(raw.kubeSource),
-    network: raw.network === undefined ? undefined : parseNetwork(raw.network),
+    clusterOptions: clusterOptions(rawClusterOptions(raw)),
     retain: raw.retain === true,
     waitFor: parseWaitFor(raw.waitFor),
     json: raw.json === true,
@@ -82,18 +81,6 @@ export function registryLogin(env: RunEnv): RegistryLogin | undefined {
     { server: 'REGISTRY', user: 'REGISTRY_USER', password: 'REGISTRY_PASSWORD' },
     'ignore',
   );
-}
-
-function parseListen(value: string): string {
-  if (isIP(value) === 0) {
-    throw new UsageError(`"${truncate(value)}" is not an IP address`, { field: 'listen-address' });
-  }
-  return value;
-}
-
-function parseNetwork(value: string): string {
-  if (/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(value)) return value;
-  throw new UsageError(`"${truncate(value)}" is not a Docker network name`, { field: 'network' });
 }
 
 function parsePrivilege(value: string): PrivilegeChoice {

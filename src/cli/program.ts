@@ -7,6 +7,7 @@ import { WAIT_TARGETS } from '../core/ready/node-phases.js';
 import { readRunEnv } from '../core/run-env.js';
 import { trapSignals } from '../core/signals.js';
 import { VERSION } from '../core/version.js';
+import { addClusterOptions } from './cluster-flags.js';
 import {
   buildCommand,
   downCommand,
@@ -40,7 +41,7 @@ export function buildProgram(session: () => Session): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError('(run kind-action --help for usage)');
 
-  program
+  const up = program
     .command('up')
     .description('start a cluster and wait until it is ready')
     .addOption(nameOption('cluster name (a DNS label)', 'kind'))
@@ -72,8 +73,8 @@ export function buildProgram(session: () => Session): Command {
         .choices([...WAIT_TARGETS])
         .default('kubernetes'),
     )
-    .addOption(jsonOption())
-    .action((opts) => upCommand(session(), opts));
+    .addOption(jsonOption());
+  addClusterOptions(up).action((opts) => upCommand(session(), opts));
 
   program
     .command('build')

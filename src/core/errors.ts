@@ -49,6 +49,19 @@ export class ImageNotFoundError extends UserFixableError {}
 export class PortInUseError extends UserFixableError {}
 export class NameTakenError extends UserFixableError {}
 
+/**
+ * The cluster options file (`config`) has a key or value it cannot take;
+ * `key` is the path of the first one (`feature-gates.Foo`, `apiserver-args[1]`).
+ */
+export class ConfigFileError extends UserFixableError {
+  constructor(
+    message: string,
+    readonly key: string,
+  ) {
+    super(message, { field: 'config' });
+  }
+}
+
 export class ClusterNotFoundError extends KindActionError {}
 export class DockerApiError extends KindActionError {}
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { buildProgram } from '../../src/cli/program.js';
+import { argsField, COMPONENT_NAMES } from '../../src/core/options/args.js';
 
 export interface ActionInput {
   name: string;
@@ -34,4 +35,9 @@ export function cliValueOptions(): CliOption[] {
       .filter((o) => (o.required || o.optional) && o.long !== undefined)
       .map((o) => ({ command: cmd.name(), flag: o.long ?? '' })),
   );
+}
+
+/** The cluster options every adapter takes, one name each (flag, Action input, config file key), from the core. */
+export function clusterOptionFields(): string[] {
+  return ['config', 'feature-gates', 'runtime-config', ...COMPONENT_NAMES.map(argsField)];
 }

@@ -4,7 +4,10 @@ import { actionInputs, isRunnerInput } from '../support/sources-of-truth.js';
 
 const README = readFileSync('README.md', 'utf8');
 
-/** The first column of the first table after `heading` in the README: `name` cells, unquoted. */
+/**
+ * The first column of the first table after `heading` in the README: the `name`s in each cell (a
+ * cell may list several inputs that share a description), unquoted; a cell with none stays as it is.
+ */
 function tableNames(heading: string): string[] {
   const at = README.indexOf(`\n${heading}\n`);
   expect(at, `README has no "${heading}"`).toBeGreaterThan(0);
@@ -12,7 +15,11 @@ function tableNames(heading: string): string[] {
   const start = lines.findIndex((l) => l.startsWith('|'));
   const rows = lines.slice(start + 2);
   const end = rows.findIndex((l) => !l.startsWith('|'));
-  return rows.slice(0, end).map((row) => /^\| `([^`]+)` \|/.exec(row)?.[1] ?? row);
+  return rows.slice(0, end).flatMap((row) => {
+    const cell = row.split('|')[1] ?? row;
+    const names = [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
+    return names.length > 0 ? names : [row];
+  });
 }
 
 describe("the README's input tables list exactly the inputs of each action.yml", () => {

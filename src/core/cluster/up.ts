@@ -12,6 +12,7 @@ import { writeKubeconfig } from '../kubeconfig/file.js';
 import { rewriteKubeconfig } from '../kubeconfig/rewrite.js';
 import type { Logger } from '../logger.js';
 import { containerName, contextName } from '../names.js';
+import { type ClusterOptions, clusterOptionsEnv } from '../options/cluster-options.js';
 import { systemClock } from '../ready/clock.js';
 import { ContainerRunningProbe } from '../ready/container-probe.js';
 import { type WaitTarget, waitForNode as waitForReadiness } from '../ready/node-phases.js';
@@ -41,6 +42,8 @@ export interface UpOptions {
   listenAddress: string;
   /** A user-defined Docker network to attach the node to (default: the bridge). */
   network?: string;
+  /** Feature gates, runtime-config and component arguments, handed to the node at start. */
+  clusterOptions?: ClusterOptions;
   /** Credentials for the node's Docker, logged in once the node is ready. */
   registry?: RegistryLogin | undefined;
   privilege: PrivilegeChoice;
@@ -105,7 +108,7 @@ export async function up(docker: DockerClient, opts: UpOptions, log: Logger): Pr
       session: randomBytes(6).toString('hex'),
       image,
       ports: planPorts(opts.publish, opts.listenAddress),
-      env: remoteDaemonSans(docker),
+      env: { ...remoteDaemonSans(docker), ...clusterOptionsEnv(opts.clusterOptions) },
       ...(opts.network ? { network: opts.network } : {}),
       cgroupVersion: daemon.CgroupVersion === '2' ? ('2' as const) : ('1' as const),
       expiresAt: expiryFor(Date.now(), opts.ttlMs),
