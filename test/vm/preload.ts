@@ -1,7 +1,9 @@
 // A qcow2 layer over the lane's disk with the node image already in the guest's Docker, so a lane
 // run boots straight into its cases instead of spending minutes in an emulated `docker load`.
-// Keyed by the disk's recipe hash and the bake's context hash (the image label that names what went
-// into the bake): a rebake of the same inputs reuses the layer, a change to them loads afresh.
+// Keyed by the disk's recipe hash, the bake's context hash (the image label that names what went
+// into the bake) and the reference the guest will use: a rebake of the same inputs under the same
+// name reuses the layer, a change to either loads afresh.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { execOk } from '../support/exec.js';
@@ -51,7 +53,8 @@ export async function preloadedLayer(
 ): Promise<Preloaded> {
   const dir = join(root, 'preloaded');
   mkdirSync(dir, { recursive: true });
-  const layer = join(dir, `${basename(disk.dir)}-${await imageKey(image)}.qcow2`);
+  const ref = createHash('sha256').update(image).digest('hex').slice(0, 8);
+  const layer = join(dir, `${basename(disk.dir)}-${await imageKey(image)}-${ref}.qcow2`);
   for (const name of readdirSync(dir)) {
     if (join(dir, name) !== layer) rmSync(join(dir, name), { force: true, recursive: true });
   }
