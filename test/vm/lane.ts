@@ -142,7 +142,7 @@ async function main(): Promise<number> {
       say(
         `vm-lane: image layer ${preloaded.layer} (${preloaded.builtSeconds ? `built in ${preloaded.builtSeconds}s, docker load ${preloaded.loadSeconds}s` : 'cached'})`,
       );
-    await prepareShare(share, { image, core: values.core });
+    await prepareShare(share, { image: preloaded?.guestRef ?? null, core: values.core });
     const overlay = join(run, 'disk.qcow2');
     const [backing, format] = preloaded ? [preloaded.layer, 'qcow2'] : [disk.rootImage, 'raw'];
     await execOk('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', backing, '-F', format, overlay]);

@@ -1,9 +1,9 @@
 // A qcow2 layer over the lane's disk with the node image already in the guest's Docker, so a lane
 // run boots straight into its cases instead of spending minutes in an emulated `docker load`.
-// Keyed by the disk's recipe hash, the bake's context hash (the image label that names what went
-// into the bake) and the reference the guest will use: a rebake of the same inputs under the same
-// name reuses the layer, a change to either loads afresh.
-import { createHash } from 'node:crypto';
+// Keyed by the disk's recipe hash and the bake's context hash (the image label that names what went
+// into the bake): a rebake of the same inputs reuses the layer, a change to them loads afresh. The
+// image is resolved to its id once and handed to the guest under a name of the lane's own
+// (kind-action/node-under-test:<key>), so a tag that moves on this host meanwhile changes nothing.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { execOk } from '../support/exec.js';
@@ -14,14 +14,16 @@ import { boot, type VmSpec } from './qemu.js';
 export interface Preloaded {
   /** qcow2 file to back each run's overlay with (format qcow2). */
   layer: string;
+  /** The node image's name inside the guest. */
+  guestRef: string;
   /** Seconds spent building the layer in this run (boot + load); 0 when it came from the cache. */
   builtSeconds: number;
   /** Seconds the guest's `docker load` took, when the layer was built in this run. */
   loadSeconds?: number;
 }
 
-/** The image's bake context hash, or its id when it carries none (an image not baked by us). */
-async function imageKey(image: string): Promise<string> {
+/** The image's id, and its bake context hash (or the id, for an image not baked by us). */
+async function imageKey(image: string): Promise<{ key: string; id: string }> {
   const out = await dockerLocked([
     'image',
     'inspect',
@@ -29,8 +31,8 @@ async function imageKey(image: string): Promise<string> {
     '{{index .Config.Labels "io.kind-action.context-hash"}} {{.Id}}',
     image,
   ]);
-  const [hash, id] = out.trim().split(' ');
-  return (hash || (id ?? '').replace(/^sha256:/, '')).slice(0, 16);
+  const [hash, id = ''] = out.trim().split(' ');
+  return { key: (hash || id.replace(/^sha256:/, '')).slice(0, 16), id };
 }
 
 /** The guest program of a preload boot: check the image is there, record its id, exit. */
@@ -53,21 +55,25 @@ export async function preloadedLayer(
 ): Promise<Preloaded> {
   const dir = join(root, 'preloaded');
   mkdirSync(dir, { recursive: true });
-  const ref = createHash('sha256').update(image).digest('hex').slice(0, 8);
-  const layer = join(dir, `${basename(disk.dir)}-${await imageKey(image)}-${ref}.qcow2`);
+  const { key, id } = await imageKey(image);
+  const guestRef = `kind-action/node-under-test:${key}`;
+  const layer = join(dir, `${basename(disk.dir)}-${key}.qcow2`);
   for (const name of readdirSync(dir)) {
     if (join(dir, name) !== layer) rmSync(join(dir, name), { force: true, recursive: true });
   }
-  if (existsSync(layer)) return { layer, builtSeconds: 0 };
+  if (existsSync(layer)) return { layer, guestRef, builtSeconds: 0 };
+  signal.throwIfAborted();
 
   const started = Date.now();
   const work = mkdtempSync(join(dir, `.build-${process.pid}-`));
   try {
     const share = join(work, 'share');
     mkdirSync(join(share, 'out'), { recursive: true });
-    const saved = await savedImage(root, image);
+    await dockerLocked(['tag', id, guestRef]);
+    const saved = await savedImage(root, guestRef).finally(() => dockerLocked(['rmi', guestRef]));
+    signal.throwIfAborted();
     renameSync(saved.tar, join(share, 'node-image.tar'));
-    writeFileSync(join(share, 'guest.mjs'), preloadGuest(image));
+    writeFileSync(join(share, 'guest.mjs'), preloadGuest(guestRef));
     const tmp = join(work, 'layer.qcow2');
     await execOk('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', disk.rootImage, '-F', 'raw', tmp]);
     progress(`vm-lane: loading ${image} into a cached disk layer (once per bake)`);
@@ -88,10 +94,12 @@ export async function preloadedLayer(
     rmSync(work, { recursive: true, force: true });
     return {
       layer,
+      guestRef,
       builtSeconds: Math.round((Date.now() - started) / 1000),
       ...(loadSeconds === undefined ? {} : { loadSeconds }),
     };
   } catch (err) {
+    // Interrupted: nothing to keep. Failed: the console stays for reading until the next run.
     if (signal.aborted) rmSync(work, { recursive: true, force: true });
     throw err;
   }
