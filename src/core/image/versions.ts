@@ -63,7 +63,7 @@ export function kubernetesRelease(version: string): KubernetesRelease {
   return row;
 }
 
-/** The one repository the node images are published to (ghcr.io/<owner>/kind-action-node). */
+/** The one repository the node images are published to (versions.json's repository). */
 export const NODE_REPOSITORY: string = table.repository;
 
 /**
