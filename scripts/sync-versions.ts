@@ -46,7 +46,9 @@ function circleCases(): string {
 }
 
 function circleImage(): string {
-  const cases = KUBERNETES_RELEASES.filter((r) => r.digest).map((r) => `    ${r.version}) echo ${r.digest} ;;\n`);
+  const cases = KUBERNETES_RELEASES.filter((r) => r.digest).map(
+    (r) => `    ${r.version}) echo ${r.digest} ;;\n`,
+  );
   return (
     `readonly KIND_NODE_REPOSITORY=${NODE_REPOSITORY}\n` +
     'published_digest() { # VERSION\n  case "$1" in\n' +
@@ -95,7 +97,12 @@ export const COPIES: readonly Copy[] = [
     render: (t) => {
       const file = 'gitlab/templates/kind.yml';
       const example = once(t, file, /(#\s+k8s-version: )[0-9.]+/, `$1${defaultVersion}`);
-      const version = once(example, file, /(k8s-version:\n(?: {6}.*\n)*? {6}default: )[0-9.]+/, `$1${defaultVersion}`);
+      const version = once(
+        example,
+        file,
+        /(k8s-version:\n(?: {6}.*\n)*? {6}default: )[0-9.]+/,
+        `$1${defaultVersion}`,
+      );
       return once(version, file, /( {4}image:\n(?: {6}.*\n)*? {6}default: )\S+/, `$1${NODE_REPOSITORY}`);
     },
   },

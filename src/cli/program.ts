@@ -90,7 +90,10 @@ export function buildProgram(session: () => Session): Command {
         .choices([...NODE_ARCHITECTURES])
         .default(nodeArch()),
     )
-    .option('--tag <ref>', 'tag for the baked image (default: kind-action/node:v<version>, -<arch> for another architecture)')
+    .option(
+      '--tag <ref>',
+      'tag for the baked image (default: kind-action/node:v<version>, -<arch> for another architecture)',
+    )
     .option(
       '--registry-secret <file>',
       'KEY=VALUE file with REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD, used only while baking',

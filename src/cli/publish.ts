@@ -48,7 +48,10 @@ export function addPublishCommand(program: Command, session: () => Session): voi
   program
     .command('publish')
     .description('push the baked node image(s) to a repository; several architectures make one index')
-    .requiredOption('--repository <registry/name>', 'where to push, e.g. registry.example.com/ci/kind-action-node')
+    .requiredOption(
+      '--repository <registry/name>',
+      'where to push, e.g. registry.example.com/ci/kind-action-node',
+    )
     .option('--k8s-version <x.y>', 'Kubernetes version of the baked image')
     .addOption(
       new Option('--arch <list>', `comma-separated architectures (${NODE_ARCHITECTURES.join(', ')})`).default(
