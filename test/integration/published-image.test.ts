@@ -99,9 +99,12 @@ async function resolve(published: PublishedSource) {
   return { result, warnings, baked };
 }
 
-async function manifestOf(repository: string): Promise<{ digest: string; size: number; mediaType: string }> {
+async function manifestOf(
+  repository: string,
+  tag = TAG,
+): Promise<{ digest: string; size: number; mediaType: string }> {
   const [host, ...path] = repository.split('/');
-  const res = await fetch(`http://${host}/v2/${path.join('/')}/manifests/${TAG}`, {
+  const res = await fetch(`http://${host}/v2/${path.join('/')}/manifests/${tag}`, {
     headers: {
       accept:
         'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
@@ -150,7 +153,8 @@ describe('pull of a published node image from a real registry', () => {
       .remove({ force: true })
       .catch(() => {});
     const pinned = `sha256:${'0'.repeat(64)}`;
-    const r = await resolve({ repository, digest: pinned, explicit: false, auth: undefined });
+    // The table's repository named explicitly is pinned by the table's digest too (publishedSource).
+    const r = await resolve({ repository, digest: pinned, explicit: true, auth: undefined });
     expect(r.result).toBeInstanceOf(DigestMismatchError);
     expect((r.result as Error).message).toContain(`the version table pins ${pinned}`);
     expect(r.baked).toEqual([]);
@@ -159,17 +163,8 @@ describe('pull of a published node image from a real registry', () => {
 
   test('an index without this architecture is refused, naming the ones it has', async () => {
     const repository = repo(open, 'ka-test/other-arch');
-    const manifest = await manifestOf(repo(open, 'ka-test/node'));
+    const manifest = await manifestOf(repository, 'seed');
     const [host, ...path] = repository.split('/');
-    // The seeded image's manifest, declared as the other architecture's in an OCI index.
-    for (const blob of await blobsOf(repo(open, 'ka-test/node'), manifest.digest)) {
-      await mountBlob(repo(open, 'ka-test/node'), repository, blob);
-    }
-    await putManifest(
-      repository,
-      manifest.digest,
-      await manifestBody(repo(open, 'ka-test/node'), manifest.digest),
-    );
     const index = {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
@@ -200,7 +195,7 @@ describe('pull of a published node image from a real registry', () => {
       'a tag that does not exist',
       () => repo(open, 'ka-test/missing'),
       undefined,
-      /manifest unknown|not found/i,
+      /manifest unknown|name unknown|not found/i,
     ],
     [
       'a registry that wants credentials, given none',
@@ -248,41 +243,3 @@ describe('kind-action publish: refusals', () => {
     expect(res.status).toBe(404);
   });
 });
-
-async function manifestBody(repository: string, digest: string): Promise<string> {
-  const [host, ...path] = repository.split('/');
-  const res = await fetch(`http://${host}/v2/${path.join('/')}/manifests/${digest}`, {
-    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
-  });
-  return res.text();
-}
-
-async function blobsOf(repository: string, digest: string): Promise<string[]> {
-  const m = JSON.parse(await manifestBody(repository, digest)) as {
-    config: { digest: string };
-    layers: { digest: string }[];
-  };
-  return [m.config.digest, ...m.layers.map((l) => l.digest)];
-}
-
-async function mountBlob(from: string, to: string, digest: string): Promise<void> {
-  const [host, ...fromPath] = from.split('/');
-  const toPath = to.split('/').slice(1).join('/');
-  const res = await fetch(
-    `http://${host}/v2/${toPath}/blobs/uploads/?mount=${digest}&from=${fromPath.join('/')}`,
-    {
-      method: 'POST',
-    },
-  );
-  expect(res.status).toBe(201);
-}
-
-async function putManifest(repository: string, digest: string, body: string): Promise<void> {
-  const [host, ...path] = repository.split('/');
-  const res = await fetch(`http://${host}/v2/${path.join('/')}/manifests/${digest}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' },
-    body,
-  });
-  expect(res.status).toBe(201);
-}
