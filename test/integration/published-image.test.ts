@@ -175,7 +175,7 @@ describe('pull of a published node image from a real registry', () => {
       headers: { 'content-type': index.mediaType },
       body: JSON.stringify(index),
     });
-    expect(put.status).toBe(201);
+    expect(put.status, await put.text()).toBe(201);
     const r = await resolve(mirror(repository));
     expect(r.result).toBeInstanceOf(PlatformMismatchError);
     expect((r.result as Error).message).toMatch(
