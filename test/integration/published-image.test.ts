@@ -40,6 +40,8 @@ beforeAll(async () => {
   open = await startRegistry({
     publish: true,
     seed: [{ image: REGISTRY_IMAGE, ref: `ka-test/node:${TAG}` }],
+    // An image in the repository the index test writes an index into.
+    random: ['ka-test/other-arch:seed'],
   });
   locked = await startRegistry({
     publish: true,
