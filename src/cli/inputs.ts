@@ -4,7 +4,7 @@ import type { PrivilegeChoice } from '../core/cluster/privilege.js';
 import { checkRegistryLogin, type RegistryLogin } from '../core/cluster/registry-login.js';
 import { parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
-import { validateImageRef } from '../core/image/reference.js';
+import { validateImageRef, validateRepository } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { truncate, validateClusterName } from '../core/names.js';
@@ -28,6 +28,7 @@ export interface RawUp {
   retain?: boolean;
   waitFor: string;
   json?: boolean;
+  repository?: string;
   /** --config, --feature-gates, --runtime-config, --…-args (see cluster-flags.ts). */
   [clusterOption: string]: unknown;
 }
@@ -45,6 +46,8 @@ export interface UpInputs extends Placement {
   retain: boolean;
   waitFor: WaitTarget;
   json: boolean;
+  /** --repository, else KIND_ACTION_REPOSITORY: a mirror of the node images. */
+  repository: string | undefined;
 }
 
 export function upInputs(raw: RawUp, env: RunEnv): UpInputs {
@@ -63,6 +66,7 @@ export function upInputs(raw: RawUp, env: RunEnv): UpInputs {
     retain: raw.retain === true,
     waitFor: parseWaitFor(raw.waitFor),
     json: raw.json === true,
+    repository: repositoryInput(raw.repository, env),
   };
 }
 
@@ -72,6 +76,14 @@ function parseWaitFor(value: string): WaitTarget {
   throw new UsageError(`"${truncate(value)}" is not one of ${WAIT_TARGETS.join(', ')}`, {
     field: 'wait-for',
   });
+}
+
+/** --repository, else the environment's KIND_ACTION_REPOSITORY, each named when malformed. */
+export function repositoryInput(flag: string | undefined, env: RunEnv): string | undefined {
+  if (flag !== undefined) return validateRepository(flag);
+  return env.repository === undefined
+    ? undefined
+    : validateRepository(env.repository, 'KIND_ACTION_REPOSITORY');
 }
 
 /** The node's registry login from the environment, checked before anything starts. */

@@ -205,6 +205,7 @@ const BASE: Record<string, string[]> = {
   logs: ['logs'],
   kubeconfig: ['kubeconfig'],
   'kubectl-path': ['kubectl-path'],
+  publish: ['publish', '--repository', '127.0.0.1:1/ka-test/node'],
 };
 
 /** Every option of every command that takes a value, read from the commander program. */
