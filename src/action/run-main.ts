@@ -8,13 +8,12 @@ import { kubectlOfContainer } from '../core/cluster/kubectl.js';
 import { exposureWarning } from '../core/cluster/placement.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
 import { type UpOptions, type UpResult, up } from '../core/cluster/up.js';
-import { registryAuth } from '../core/docker/auth.js';
 import { DockerClient } from '../core/docker/client.js';
 import { readTextFile, resolveEndpoint } from '../core/docker/endpoint.js';
 import { describeError, errorMessage } from '../core/errors.js';
 import { type ImagePlan, planImage } from '../core/image/plan.js';
-import { publishedSource } from '../core/image/published.js';
-import { type Resolution, resolveImage } from '../core/image/resolve.js';
+import { publishedSourceFor } from '../core/image/published.js';
+import { imageResolver, type Resolution } from '../core/image/resolve.js';
 import type { Logger } from '../core/logger.js';
 import { imageDir, nodeArch } from '../core/package.js';
 import { type RunEnv, readRunEnv } from '../core/run-env.js';
@@ -138,31 +137,30 @@ async function startCluster(
   // Not under RUNNER_TEMP: the Actions cache matches entries by path, and
   // RUNNER_TEMP differs between jobs on some runners.
   const workDir = join(tmpdir(), 'kind-action-image', plan?.key ?? 'none');
-  const auth = inputs.repository
-    ? await registryAuth(inputs.repository, inputs.registry, runEnv.dockerConfigFile)
-    : undefined;
-  let resolution: Resolution | undefined;
+  const published = await publishedSourceFor(
+    inputs.k8sVersion,
+    inputs.repository,
+    inputs.registry,
+    runEnv.dockerConfigFile,
+  );
+  const image = imageResolver(
+    docker,
+    {
+      image: inputs.image,
+      k8sVersion: inputs.k8sVersion,
+      build: inputs.build,
+      published,
+      plan,
+      cache: store ? { store, workDir, toolPath: runEnv.toolEnv.PATH ?? '' } : undefined,
+      bake: actionBake(docker, inputs, runEnv, log),
+    },
+    log,
+  );
   const result = await up(
     docker,
     {
       name: inputs.name,
-      resolveImage: async (imageSignal) => {
-        resolution = await resolveImage(
-          docker,
-          {
-            image: inputs.image,
-            k8sVersion: inputs.k8sVersion,
-            build: inputs.build,
-            published: publishedSource(inputs.k8sVersion, inputs.repository, auth),
-            plan,
-            cache: store ? { store, workDir, toolPath: runEnv.toolEnv.PATH ?? '' } : undefined,
-            bake: actionBake(docker, inputs, runEnv, log),
-          },
-          log,
-          imageSignal,
-        );
-        return resolution.ref;
-      },
+      resolveImage: image.resolve,
       timeoutMs: inputs.waitMs,
       ttlMs: inputs.ttlMs,
       waitFor: inputs.waitFor,
@@ -181,6 +179,7 @@ async function startCluster(
     },
     log,
   );
+  const resolution = image.resolution();
   if (!resolution) throw new Error('the node image was never resolved');
   return { result, resolution, plan, store, workDir };
 }

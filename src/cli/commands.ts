@@ -9,10 +9,9 @@ import { status } from '../core/cluster/status.js';
 import { up } from '../core/cluster/up.js';
 import { waitForCluster } from '../core/cluster/wait-name.js';
 import { waitForUrl } from '../core/cluster/wait-url.js';
-import { registryAuth } from '../core/docker/auth.js';
 import { UsageError } from '../core/errors.js';
-import { publishedSource } from '../core/image/published.js';
-import { type Resolution, resolveImage } from '../core/image/resolve.js';
+import { publishedSourceFor } from '../core/image/published.js';
+import { imageResolver } from '../core/image/resolve.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { buildInputs, type RawBuild } from './build-inputs.js';
 import { optionalName, type RawUp, type RawWait, registryLogin, upInputs, waitInputs } from './inputs.js';
@@ -25,42 +24,40 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
   const exposure = exposureWarning(inputs.listenAddress);
   if (exposure) s.log.warn(exposure);
   const docker = await s.docker();
-  const auth = inputs.repository
-    ? await registryAuth(inputs.repository, registry, s.env.dockerConfigFile)
-    : undefined;
-  const published = publishedSource(inputs.k8sVersion, inputs.repository, auth);
-  let resolution: Resolution | undefined;
+  const published = await publishedSourceFor(
+    inputs.k8sVersion,
+    inputs.repository,
+    registry,
+    s.env.dockerConfigFile,
+  );
+  const image = imageResolver(
+    docker,
+    {
+      image: inputs.image,
+      k8sVersion: inputs.k8sVersion,
+      build: 'auto',
+      published,
+      bake: async (tag, bakeSignal) => {
+        await bake(
+          docker,
+          {
+            ...bakeDefaults(s.env, bakeSignal),
+            k8sVersion: inputs.k8sVersion,
+            tag,
+            kubeSource: inputs.kubeSource,
+            preload: [],
+          },
+          s.log,
+        );
+      },
+    },
+    s.log,
+  );
   const result = await up(
     docker,
     {
       name: inputs.name,
-      resolveImage: async (signal) => {
-        resolution = await resolveImage(
-          docker,
-          {
-            image: inputs.image,
-            k8sVersion: inputs.k8sVersion,
-            build: 'auto',
-            published,
-            bake: async (tag, bakeSignal) => {
-              await bake(
-                docker,
-                {
-                  ...bakeDefaults(s.env, bakeSignal),
-                  k8sVersion: inputs.k8sVersion,
-                  tag,
-                  kubeSource: inputs.kubeSource,
-                  preload: [],
-                },
-                s.log,
-              );
-            },
-          },
-          s.log,
-          signal,
-        );
-        return resolution.ref;
-      },
+      resolveImage: image.resolve,
       timeoutMs: inputs.timeoutMs,
       waitFor: inputs.waitFor,
       ttlMs: inputs.ttlMs,
@@ -78,9 +75,10 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
     },
     s.log,
   );
-  const image = { image: resolution?.ref ?? '', imageSource: resolution?.source ?? 'given' };
-  if (inputs.json) printJson({ ...result, ...image });
-  else printUp(result, image);
+  const resolved = image.resolution();
+  const source = { image: resolved?.ref ?? '', imageSource: resolved?.source ?? 'given' };
+  if (inputs.json) printJson({ ...result, ...source });
+  else printUp(result, source);
 }
 
 export async function buildCommand(s: Session, raw: RawBuild): Promise<void> {

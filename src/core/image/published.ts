@@ -1,3 +1,5 @@
+import type { RegistryLogin } from '../cluster/registry-login.js';
+import { registryAuth } from '../docker/auth.js';
 import type { DockerClient, RegistryAuth } from '../docker/client.js';
 import type { Platform } from '../docker/registry.js';
 import {
@@ -37,6 +39,17 @@ export function publishedSource(
     explicit: repository !== undefined,
     auth,
   };
+}
+
+/** publishedSource with the credentials `up` finds for a given repository's registry. */
+export async function publishedSourceFor(
+  version: string,
+  repository: string | undefined,
+  login: RegistryLogin | undefined,
+  dockerConfigFile: string | undefined,
+): Promise<PublishedSource> {
+  const auth = repository ? await registryAuth(repository, login, dockerConfigFile) : undefined;
+  return publishedSource(version, repository, auth);
 }
 
 /** REPOSITORY:vX.Y.Z, the name a pulled (or mirrored) node image has locally. */

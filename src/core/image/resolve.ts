@@ -155,3 +155,22 @@ async function pullOrReason(
     steps.pull = round((performance.now() - t) / 1000);
   }
 }
+
+/**
+ * `up`'s image step for an adapter: resolves with `req` when `up` asks, and keeps the resolution so
+ * the adapter can say afterwards where the image came from.
+ */
+export function imageResolver(
+  docker: DockerClient,
+  req: ImageRequest,
+  log: Logger,
+): { resolve: (signal: AbortSignal) => Promise<string>; resolution: () => Resolution | undefined } {
+  let resolution: Resolution | undefined;
+  return {
+    resolve: async (signal) => {
+      resolution = await resolveImage(docker, req, log, signal);
+      return resolution.ref;
+    },
+    resolution: () => resolution,
+  };
+}
