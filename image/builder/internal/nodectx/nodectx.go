@@ -31,10 +31,20 @@ type Options struct {
 }
 
 // ContextBinaries are what bin/ gets besides kube-node: the Kubernetes
-// programs and etcd. CoreDNS is not copied: the bake mounts it (the node runs
-// it from its image store).
+// programs, etcd and the addons. CoreDNS is not copied: the bake mounts it
+// (the node runs it from its image store).
 func ContextBinaries() []string {
-	return append(append([]string{}, build.KubePrograms...), "etcd")
+	return append(append(append([]string{}, build.KubePrograms...), "etcd"), AddonBinaries()...)
+}
+
+// AddonBinaries are the addons' programs: the storage provisioner and the
+// NetworkPolicy controller.
+func AddonBinaries() []string {
+	var out []string
+	for _, c := range []string{"local-path-provisioner", "kube-router"} {
+		out = append(out, build.AddonBinaries[c]...)
+	}
+	return out
 }
 
 // RuntimeBinaries are what runtime/ (the image's /usr/local/bin) gets.
