@@ -16,6 +16,10 @@ import (
 )
 
 const (
+	// addonsTar holds the addons' binaries, zstd-compressed (a third of
+	// their size in the image); each start unpacks it into addonsDir.
+	addonsTar            = "/kind/addons.tar.zst"
+	addonsDir            = "/kind/addons"
 	localPathUser        = "system:kind-action:local-path-provisioner"
 	localPathNamespace   = "local-path-storage"
 	localPathProvisioner = "rancher.io/local-path"
@@ -92,17 +96,48 @@ func addonComponents(sw addonSwitches) []component {
 	return out
 }
 
-// startAddons starts the addons the environment leaves on.
+// startAddons unpacks the addons and starts the ones the environment
+// leaves on.
 func (n *node) startAddons() {
-	for _, c := range addonComponents(readAddonSwitches(os.Getenv)) {
+	wanted := addonComponents(readAddonSwitches(os.Getenv))
+	if len(wanted) == 0 {
+		return
+	}
+	if err := unpackAddons(addonsTar, addonsDir); err != nil {
+		log.Printf("error: the addons: %v", err)
+		return
+	}
+	for _, c := range wanted {
 		n.sup.start(c)
 	}
+	log.Printf("addons started at %s", n.since())
 }
+
+// unpackAddons extracts tarball into dir unless an earlier start of this
+// container did (a complete unpack ends with the rename).
+func unpackAddons(tarball, dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	tmp := dir + ".unpacking"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := command("tar", "--zstd", "-C", tmp, "-xf", tarball); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
+}
+
+func addonBin(name string) string { return filepath.Join(addonsDir, name) }
 
 // localPathComponent reads its configuration (paths, helper pod, scripts)
 // from the baked ConfigMap local-path-storage/local-path-config.
 func localPathComponent() component {
-	return component{name: "local-path-provisioner", path: bin("local-path-provisioner"), args: []string{
+	return component{name: "local-path-provisioner", path: addonBin("local-path-provisioner"), args: []string{
 		"start",
 		"--kubeconfig", conf("local-path-provisioner.conf"),
 		"--namespace", localPathNamespace,
@@ -113,7 +148,7 @@ func localPathComponent() component {
 // networkPolicyComponent runs kube-router as the NetworkPolicy controller
 // alone: no routing, no service proxy (kube-proxy's), no CNI config.
 func networkPolicyComponent() component {
-	return component{name: "network-policy", path: bin("kube-router"), args: []string{
+	return component{name: "network-policy", path: addonBin("kube-router"), args: []string{
 		"--run-firewall=true",
 		"--run-router=false",
 		"--run-service-proxy=false",

@@ -135,3 +135,32 @@ func TestWriteHelperContext(t *testing.T) {
 		t.Errorf("a missing busybox: %v", err)
 	}
 }
+
+func TestUnpackAddons(t *testing.T) {
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "kube-router"), []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tarball := filepath.Join(t.TempDir(), "addons.tar.zst")
+	if err := command("tar", "--zstd", "-C", src, "-cf", tarball, "."); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "addons")
+	if err := unpackAddons(tarball, dir); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "kube-router"))
+	if err != nil || st.Mode().Perm()&0o111 == 0 {
+		t.Fatalf("kube-router not unpacked as an executable: %v %v", st, err)
+	}
+	if _, err := os.Stat(dir + ".unpacking"); !os.IsNotExist(err) {
+		t.Errorf("the work directory is left behind: %v", err)
+	}
+	// a second start finds it unpacked and does not need the tarball
+	if err := unpackAddons(filepath.Join(t.TempDir(), "gone.tar.zst"), dir); err != nil {
+		t.Errorf("second unpack: %v", err)
+	}
+	if err := unpackAddons(filepath.Join(t.TempDir(), "gone.tar.zst"), filepath.Join(t.TempDir(), "x")); err == nil {
+		t.Error("a missing tarball unpacked without an error")
+	}
+}

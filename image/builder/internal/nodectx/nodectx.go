@@ -31,14 +31,14 @@ type Options struct {
 }
 
 // ContextBinaries are what bin/ gets besides kube-node: the Kubernetes
-// programs, etcd and the addons. CoreDNS is not copied: the bake mounts it
-// (the node runs it from its image store).
+// programs and etcd. CoreDNS is not copied: the bake mounts it (the node runs
+// it from its image store).
 func ContextBinaries() []string {
-	return append(append(append([]string{}, build.KubePrograms...), "etcd"), AddonBinaries()...)
+	return append(append([]string{}, build.KubePrograms...), "etcd")
 }
 
-// AddonBinaries are the addons' programs: the storage provisioner and the
-// NetworkPolicy controller.
+// AddonBinaries are what addons/ gets (the Dockerfile packs them into one
+// compressed tar): the storage provisioner and the NetworkPolicy controller.
 func AddonBinaries() []string {
 	var out []string
 	for _, c := range []string{"local-path-provisioner", "kube-router"} {
@@ -69,7 +69,7 @@ func Assemble(ctx context.Context, o Options, goOutput *os.File) (err error) {
 			os.RemoveAll(o.Out)
 		}
 	}()
-	for _, d := range []string{"bin", "cni", "hooks", "runtime"} {
+	for _, d := range []string{"addons", "bin", "cni", "hooks", "runtime"} {
 		if err := os.MkdirAll(filepath.Join(o.Out, d), 0o755); err != nil {
 			return err
 		}
@@ -89,6 +89,9 @@ func Assemble(ctx context.Context, o Options, goOutput *os.File) (err error) {
 		return err
 	}
 	if err := copyAll(o.KubeBin, filepath.Join(o.Out, "runtime"), RuntimeBinaries(), "runtime binary"); err != nil {
+		return err
+	}
+	if err := copyAll(o.KubeBin, filepath.Join(o.Out, "addons"), AddonBinaries(), "addon"); err != nil {
 		return err
 	}
 	agentFlags := "-s -w -X main.pauseVersion=" + o.Pause

@@ -79,7 +79,7 @@ func TestAssemble(t *testing.T) {
 		want = append(want, "cni/"+p)
 	}
 	for _, a := range AddonBinaries() {
-		want = append(want, "bin/"+a)
+		want = append(want, "addons/"+a)
 	}
 	for _, r := range RuntimeBinaries() {
 		want = append(want, "runtime/"+r)
