@@ -254,26 +254,29 @@ async function idleMemory(containerId: string): Promise<number> {
   return ((s.memory_stats.usage ?? 0) - cache) / 2 ** 20;
 }
 
-/** (a) and idle memory alone, for an image derived from a baked one. */
-async function started(env: NodeJS.ProcessEnv, image: string): Promise<Started> {
-  const ready: number[] = [];
-  let last = '';
+/** (a) and idle memory of two images, their runs alternating. */
+async function alternating(env: NodeJS.ProcessEnv, images: [string, string]): Promise<[Started, Started]> {
+  const ready: [number[], number[]] = [[], []];
   for (let i = 0; i < RUNS; i++) {
-    const r = await baked(env, image, i === RUNS - 1);
-    ready.push(r.kubernetes);
-    last = r.containerId;
+    for (const k of [0, 1] as const) ready[k].push((await baked(env, images[k], false)).kubernetes);
   }
-  const idleMiB = await idleMemory(last);
-  await cli(['down', '--name', 'bench-startup'], env);
-  return { ready: stats(ready).median, idleMiB };
+  const idle: number[] = [];
+  for (const image of images) {
+    const r = await baked(env, image, true);
+    idle.push(await idleMemory(r.containerId));
+    await cli(['down', '--name', 'bench-startup'], env);
+  }
+  return [
+    { ready: stats(ready[0]).median, idleMiB: idle[0] ?? Number.NaN },
+    { ready: stats(ready[1]).median, idleMiB: idle[1] ?? Number.NaN },
+  ];
 }
 
-/** The addons' row, for the default version's run. */
+/** The addons' row, for the default version. */
 async function addons(env: NodeJS.ProcessEnv, run: VersionRun | undefined): Promise<AddonCost | undefined> {
   if (process.env.BENCH_ADDONS === '0' || !run) return undefined;
-  const withAddons = { ready: run.seconds.bakedKubernetesReady.median, idleMiB: run.idleMemoryMiB };
-  const cost = await addonCost(run.version, `kind-action/node:v${run.version}`, withAddons, (image) =>
-    started(env, image),
+  const cost = await addonCost(run.version, `kind-action/node:v${run.version}`, (images) =>
+    alternating(env, images),
   );
   reportAddonCost(cost, RUNS);
   return cost;

@@ -8,7 +8,9 @@ import { printTable } from './report.js';
  * The cost of the node's addons (the storage provisioner and the
  * NetworkPolicy controller): the same baked image started with them and
  * without them (KIND_NO_STORAGE=1 KIND_NO_NETWORK_POLICY=1, read by the node's
- * agent at start), compared by a (/kubernetes-ready) and idle memory.
+ * agent at start), compared by a (/kubernetes-ready) and idle memory; the
+ * runs of the two alternate, so a load that changes during the benchmark
+ * weighs on both alike.
  * Targets (issue: storage and NetworkPolicy): a grows by <= 10 %, idle memory by <= 60 MiB.
  */
 export const ADDON_TARGETS = { readyGrowth: 0.1, idleMiB: 60 };
@@ -30,15 +32,14 @@ export interface AddonCost {
 }
 
 /**
- * Measure `image` without its addons with `measure` (the same runs as the
- * main table's), through a tag that only adds the switches' environment; the
- * tag is removed afterwards.
+ * Measure `image` with and without its addons with `measure` (given both
+ * images, it alternates their runs), the second through a tag that only adds
+ * the switches' environment; the tag is removed afterwards.
  */
 export async function addonCost(
   version: string,
   image: string,
-  withAddons: Started,
-  measure: (image: string) => Promise<Started>,
+  measure: (images: [string, string]) => Promise<[Started, Started]>,
 ): Promise<AddonCost> {
   const tag = `ka-bench/node-no-addons:v${version}`;
   const ctx = await mkdtemp(join(tmpdir(), 'ka-no-addons-'));
@@ -48,7 +49,7 @@ export async function addonCost(
       .join(' ');
     await writeFile(join(ctx, 'Dockerfile'), `FROM ${image}\nENV ${envLine}\n`);
     await execOk('docker', ['build', '-q', '-t', tag, ctx]);
-    const without = await measure(tag);
+    const [withAddons, without] = await measure([image, tag]);
     const readyGrowth = withAddons.ready / without.ready - 1;
     const idleDeltaMiB = withAddons.idleMiB - without.idleMiB;
     return {
