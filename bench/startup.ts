@@ -19,6 +19,8 @@
  * (versions.json; BENCH_K8S=1.37,1.36 picks some); the cold baselines (b) for the
  * default version (BENCH_COLD_K8S), which is what they are compared with; BENCH_COLD=0
  * leaves the cold baselines out.
+ * (addons) for the default version: (a) and idle memory with and without the storage
+ *     provisioner and the NetworkPolicy controller (bench/lib/addons.ts; BENCH_ADDONS=0 leaves it out)
  * 5 runs each (BENCH_RUNS), one machine, one run.
  * Targets: a <= b/10 (reported against both baselines), a/c <= 1.5, image <= 560 MiB and
  * idle memory <= 450 MiB for every version.
@@ -46,6 +48,7 @@ import { exec, execOk } from '../test/support/exec.js';
 import { kubeBinDir } from '../test/support/kube-bin.js';
 import { buildLabelled, inputsHash, isBuilt } from '../test/support/local-image.js';
 import useTempRoot from '../test/support/temp-root.js';
+import { type AddonCost, addonCost, reportAddonCost, type Started } from './lib/addons.js';
 import { printTable, type Stats, statRow, stats, writeJson } from './lib/report.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -251,6 +254,34 @@ async function idleMemory(containerId: string): Promise<number> {
   return ((s.memory_stats.usage ?? 0) - cache) / 2 ** 20;
 }
 
+/** (a) and idle memory of two images, their runs alternating. */
+async function alternating(env: NodeJS.ProcessEnv, images: [string, string]): Promise<[Started, Started]> {
+  const ready: [number[], number[]] = [[], []];
+  for (let i = 0; i < RUNS; i++) {
+    for (const k of [0, 1] as const) ready[k].push((await baked(env, images[k], false)).kubernetes);
+  }
+  const idle: number[] = [];
+  for (const image of images) {
+    const r = await baked(env, image, true);
+    idle.push(await idleMemory(r.containerId));
+    await cli(['down', '--name', 'bench-startup'], env);
+  }
+  return [
+    { ready: stats(ready[0]).median, idleMiB: idle[0] ?? Number.NaN },
+    { ready: stats(ready[1]).median, idleMiB: idle[1] ?? Number.NaN },
+  ];
+}
+
+/** The addons' row, for the default version. */
+async function addons(env: NodeJS.ProcessEnv, run: VersionRun | undefined): Promise<AddonCost | undefined> {
+  if (process.env.BENCH_ADDONS === '0' || !run) return undefined;
+  const cost = await addonCost(run.version, `kind-action/node:v${run.version}`, (images) =>
+    alternating(env, images),
+  );
+  reportAddonCost(cost, RUNS);
+  return cost;
+}
+
 interface VersionRun {
   version: string;
   seconds: Record<
@@ -334,8 +365,18 @@ async function main(): Promise<void> {
   const perVersion: VersionRun[] = [];
   for (const version of VERSIONS) perVersion.push(await measureVersion(client, env, version));
   reportVersions(perVersion);
+  const addonRow = await addons(
+    env,
+    perVersion.find((v) => v.version === VERSION),
+  );
   if (process.env.BENCH_COLD === '0') {
-    writeJson('startup', { runs: RUNS, perVersion, targets: TARGETS, cold: 'not run (BENCH_COLD=0)' });
+    writeJson('startup', {
+      runs: RUNS,
+      perVersion,
+      targets: TARGETS,
+      addons: addonRow,
+      cold: 'not run (BENCH_COLD=0)',
+    });
     return;
   }
   const coldVersion =
@@ -413,6 +454,7 @@ async function main(): Promise<void> {
     },
     idleMemoryMiB: coldVersion.idleMemoryMiB,
     imageSizeMiB: coldVersion.imageSizeMiB,
+    addons: addonRow,
   });
 }
 

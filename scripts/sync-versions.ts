@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  ADDON_VERSIONS,
   DEFAULT_KUBERNETES,
   KUBERNETES_RELEASES,
   KUBERNETES_VERSIONS,
@@ -67,7 +68,9 @@ function readmeTable(): string {
     '| minor | pinned patch | released | end of life | etcd | CoreDNS | CNI plugins | pause |\n' +
     '|---|---|---|---|---|---|---|---|\n' +
     rows.join('') +
-    `\nEvery image runs containerd ${rt.containerd}, runc ${rt.runc} and Docker Engine ${rt.docker}.\n`
+    `\nEvery image runs containerd ${rt.containerd}, runc ${rt.runc} and Docker Engine ${rt.docker}, ` +
+    `rancher/local-path-provisioner ${ADDON_VERSIONS.localPathProvisioner} (the default StorageClass \`standard\`) ` +
+    `and kube-router ${ADDON_VERSIONS.kubeRouter} (its NetworkPolicy controller).\n`
   );
 }
 

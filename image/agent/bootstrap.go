@@ -54,13 +54,16 @@ func (n *node) bake() error {
 	if err != nil {
 		return err
 	}
+	if err := buildHelperImage(); err != nil {
+		return err
+	}
 	n.startKubelet()
 	if err := n.openGate(false, nil); err != nil {
 		return err
 	}
 	values := manifestValues{
 		CorednsImage: corednsImage, DNSServiceIP: dnsServiceIP, ClusterDomain: clusterDomain,
-		APIHost: fixedIP, APIPort: apiPort,
+		APIHost: fixedIP, APIPort: apiPort, addonValues: newAddonValues(),
 	}
 	if err := applyManifests(n.api, values); err != nil {
 		return err

@@ -23,6 +23,7 @@ type manifestValues struct {
 	// client backoff.
 	APIHost string
 	APIPort int
+	addonValues
 }
 
 // objectHeader is the part of an object that decides where it is created.
@@ -41,6 +42,8 @@ var resourceNames = map[string]string{
 	"Deployment":         "deployments",
 	"ClusterRole":        "clusterroles",
 	"ClusterRoleBinding": "clusterrolebindings",
+	"Namespace":          "namespaces",
+	"StorageClass":       "storageclasses",
 }
 
 // manifestObject is one rendered object and the collection it is POSTed to.

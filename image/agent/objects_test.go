@@ -31,17 +31,7 @@ func TestCollectionPath(t *testing.T) {
 func TestRenderManifests(t *testing.T) {
 	// a distinct value per field, each to be found in the rendered objects
 	values := manifestValues{}
-	v := reflect.ValueOf(&values).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		switch f := v.Field(i); f.Kind() {
-		case reflect.String:
-			f.SetString(fmt.Sprintf("value-of-%s", v.Type().Field(i).Name))
-		case reflect.Int:
-			f.SetInt(int64(40000 + i))
-		default:
-			t.Fatalf("manifestValues.%s: a %s, which this test does not fill", v.Type().Field(i).Name, f.Kind())
-		}
-	}
+	leaves := fillLeaves(t, reflect.ValueOf(&values).Elem(), 40000)
 	objects, err := renderManifests(values)
 	if err != nil {
 		t.Fatal(err)
@@ -63,9 +53,36 @@ func TestRenderManifests(t *testing.T) {
 	if strings.Contains(all.String(), "{{") {
 		t.Error("a placeholder is left unrendered")
 	}
-	for i := 0; i < v.NumField(); i++ {
-		if want := fmt.Sprint(v.Field(i).Interface()); !strings.Contains(all.String(), want) {
-			t.Errorf("manifestValues.%s (%s) is used by no manifest", v.Type().Field(i).Name, want)
+	if len(leaves) == 0 {
+		t.Fatal("manifestValues has no fields")
+	}
+	for name, want := range leaves {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("manifestValues.%s (%s) is used by no manifest", name, want)
 		}
 	}
+}
+
+// fillLeaves gives every string and int field of v, embedded structs'
+// included, a distinct value, and returns them by field name.
+func fillLeaves(t *testing.T, v reflect.Value, base int) map[string]string {
+	out := map[string]string{}
+	for i := 0; i < v.NumField(); i++ {
+		name := v.Type().Field(i).Name
+		switch f := v.Field(i); f.Kind() {
+		case reflect.String:
+			f.SetString(fmt.Sprintf("value-of-%s", name))
+		case reflect.Int:
+			f.SetInt(int64(base + i))
+		case reflect.Struct:
+			for k, val := range fillLeaves(t, f, base+100*(i+1)) {
+				out[name+"."+k] = val
+			}
+			continue
+		default:
+			t.Fatalf("manifestValues.%s: a %s, which this test does not fill", name, f.Kind())
+		}
+		out[name] = fmt.Sprint(v.Field(i).Interface())
+	}
+	return out
 }

@@ -53,5 +53,7 @@ func (n *node) startNodeServices() {
 	n.startKubelet()
 	if err := n.openGate(true, n.startAPIClients); err != nil {
 		log.Printf("error: %v", err)
+		return
 	}
+	n.startAddons()
 }

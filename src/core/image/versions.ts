@@ -30,6 +30,14 @@ export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = Object.entries(
 
 export const RUNTIME_VERSIONS: RuntimeVersions = table.runtime;
 
+/** The cluster services every node image runs besides Kubernetes (storage, NetworkPolicy). */
+export interface AddonVersions {
+  localPathProvisioner: string;
+  kubeRouter: string;
+}
+
+export const ADDON_VERSIONS: AddonVersions = table.addons;
+
 /** The CPU architectures node images are built for (Kubernetes' release naming). */
 export const NODE_ARCHITECTURES: readonly string[] = table.architectures;
 

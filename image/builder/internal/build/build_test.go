@@ -205,7 +205,8 @@ func TestDockerWorkDir(t *testing.T) {
 
 func TestComponentsOfARelease(t *testing.T) {
 	rel := table.Release{Kube: table.Minor{Version: "1.37.2", Etcd: "3.7.0", CoreDNS: "1.14.6", CNIPlugins: "1.10.0"},
-		Runtime: table.Runtime{Containerd: "2.4.2", Runc: "1.5.3", Docker: "28.5.2"}}
+		Runtime: table.Runtime{Containerd: "2.4.2", Runc: "1.5.3", Docker: "28.5.2"},
+		Addons:  table.Addons{LocalPathProvisioner: "0.0.30", KubeRouter: "2.1.0"}}
 	names := func(cs []Component) []string {
 		var out []string
 		for _, c := range cs {
@@ -214,7 +215,7 @@ func TestComponentsOfARelease(t *testing.T) {
 		return out
 	}
 	want := []string{"etcd-v3.7.0", "coredns-v1.14.6+abc", "cni-plugins-v1.10.0", "containerd-v2.4.2", "runc-v1.5.3",
-		"docker-v28.5.2"}
+		"docker-v28.5.2", "local-path-provisioner-v0.0.30", "kube-router-v2.1.0"}
 	if got := names(Components(rel, "abc", false)); !slices.Equal(got, want) {
 		t.Errorf("components only: %v, want %v", got, want)
 	}

@@ -45,6 +45,9 @@ func Components(rel table.Release, corednsFlavour string, withKube bool) []Compo
 		Component{"containerd", rel.Runtime.Containerd, RuntimeBinaries["containerd"], buildContainerd},
 		Component{"runc", rel.Runtime.Runc, RuntimeBinaries["runc"], buildRunc},
 		Component{"docker", rel.Runtime.Docker, RuntimeBinaries["docker"], buildDocker},
+		Component{"local-path-provisioner", rel.Addons.LocalPathProvisioner,
+			AddonBinaries["local-path-provisioner"], buildLocalPathProvisioner},
+		Component{"kube-router", rel.Addons.KubeRouter, AddonBinaries["kube-router"], buildKubeRouter},
 	)
 }
 

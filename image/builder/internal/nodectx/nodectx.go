@@ -37,6 +37,16 @@ func ContextBinaries() []string {
 	return append(append([]string{}, build.KubePrograms...), "etcd")
 }
 
+// AddonBinaries are what addons/ gets (the Dockerfile packs them into one
+// compressed tar): the storage provisioner and the NetworkPolicy controller.
+func AddonBinaries() []string {
+	var out []string
+	for _, c := range []string{"local-path-provisioner", "kube-router"} {
+		out = append(out, build.AddonBinaries[c]...)
+	}
+	return out
+}
+
 // RuntimeBinaries are what runtime/ (the image's /usr/local/bin) gets.
 func RuntimeBinaries() []string {
 	var out []string
@@ -59,7 +69,7 @@ func Assemble(ctx context.Context, o Options, goOutput *os.File) (err error) {
 			os.RemoveAll(o.Out)
 		}
 	}()
-	for _, d := range []string{"bin", "cni", "hooks", "runtime"} {
+	for _, d := range []string{"addons", "bin", "cni", "hooks", "runtime"} {
 		if err := os.MkdirAll(filepath.Join(o.Out, d), 0o755); err != nil {
 			return err
 		}
@@ -79,6 +89,9 @@ func Assemble(ctx context.Context, o Options, goOutput *os.File) (err error) {
 		return err
 	}
 	if err := copyAll(o.KubeBin, filepath.Join(o.Out, "runtime"), RuntimeBinaries(), "runtime binary"); err != nil {
+		return err
+	}
+	if err := copyAll(o.KubeBin, filepath.Join(o.Out, "addons"), AddonBinaries(), "addon"); err != nil {
 		return err
 	}
 	agentFlags := "-s -w -X main.pauseVersion=" + o.Pause

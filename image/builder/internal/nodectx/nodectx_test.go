@@ -41,7 +41,7 @@ func fakeKubeBin(t *testing.T, imageDir, arch string) string {
 		t.Fatalf("%v: %s", err, out)
 	}
 	bin := t.TempDir()
-	names := append(append([]string{"etcd"}, build.CNIPlugins...), RuntimeBinaries()...)
+	names := append(append(append([]string{"etcd"}, build.CNIPlugins...), RuntimeBinaries()...), AddonBinaries()...)
 	if err := build.CopyExecutable(elfFile, filepath.Join(bin, "kube-node")); err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +77,9 @@ func TestAssemble(t *testing.T) {
 	want = append(want, "bin/etcd", "bin/kube-node", "bin/kind-agent", "bin/pause", "hooks/before-cluster")
 	for _, p := range build.CNIPlugins {
 		want = append(want, "cni/"+p)
+	}
+	for _, a := range AddonBinaries() {
+		want = append(want, "addons/"+a)
 	}
 	for _, r := range RuntimeBinaries() {
 		want = append(want, "runtime/"+r)

@@ -28,11 +28,19 @@ type Runtime struct {
 	Docker     string `json:"docker"`
 }
 
+// Addons are the cluster services every node runs besides Kubernetes: the
+// default StorageClass's provisioner and the NetworkPolicy controller.
+type Addons struct {
+	LocalPathProvisioner string `json:"localPathProvisioner"`
+	KubeRouter           string `json:"kubeRouter"`
+}
+
 // Table is versions.json.
 type Table struct {
 	DefaultMinor  string           `json:"defaultMinor"`
 	Kubernetes    map[string]Minor `json:"kubernetes"`
 	Runtime       Runtime          `json:"runtime"`
+	Addons        Addons           `json:"addons"`
 	Architectures []string         `json:"architectures"`
 }
 
@@ -41,6 +49,7 @@ type Release struct {
 	Minor   string
 	Kube    Minor
 	Runtime Runtime
+	Addons  Addons
 }
 
 // UnsupportedError names the input and the versions that would have worked.
@@ -100,6 +109,12 @@ func (t *Table) check() error {
 			return fmt.Errorf("runtime.%s: %q is not a version X.Y[.Z]", name, v)
 		}
 	}
+	for name, v := range map[string]string{"localPathProvisioner": t.Addons.LocalPathProvisioner,
+		"kubeRouter": t.Addons.KubeRouter} {
+		if !isVersion(v) {
+			return fmt.Errorf("addons.%s: %q is not a version X.Y[.Z]", name, v)
+		}
+	}
 	if len(t.Architectures) == 0 {
 		return fmt.Errorf("no architectures")
 	}
@@ -138,7 +153,7 @@ func (t *Table) Resolve(input string) (Release, error) {
 	}
 	for minor, m := range t.Kubernetes {
 		if want == minor || want == m.Version {
-			return Release{Minor: minor, Kube: m, Runtime: t.Runtime}, nil
+			return Release{Minor: minor, Kube: m, Runtime: t.Runtime, Addons: t.Addons}, nil
 		}
 	}
 	return Release{}, &UnsupportedError{What: "Kubernetes version", Input: input, Supported: t.Supported()}

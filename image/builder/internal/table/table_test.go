@@ -27,7 +27,7 @@ func TestResolveEveryRowByMinorFullAndVPrefixed(t *testing.T) {
 				t.Errorf("Resolve(%q): %v", input, err)
 				continue
 			}
-			if rel.Kube != row || rel.Minor != minor || rel.Runtime != tab.Runtime {
+			if rel.Kube != row || rel.Minor != minor || rel.Runtime != tab.Runtime || rel.Addons != tab.Addons {
 				t.Errorf("Resolve(%q) = %+v, want the %s row", input, rel, minor)
 			}
 		}
@@ -108,7 +108,8 @@ func TestCompareVersions(t *testing.T) {
 
 const good = `{"defaultMinor": "1.2", "architectures": ["amd64"],
  "kubernetes": {"1.2": {"version": "1.2.3", "etcd": "3.6.0", "coredns": "1.1.1", "cniPlugins": "1.0.0", "pause": "3.10"}},
- "runtime": {"containerd": "2.0.0", "runc": "1.2.0", "docker": "28.0.0"}}`
+ "runtime": {"containerd": "2.0.0", "runc": "1.2.0", "docker": "28.0.0"},
+ "addons": {"localPathProvisioner": "0.0.30", "kubeRouter": "2.1.0"}}`
 
 func TestParseRejectsBrokenTables(t *testing.T) {
 	if _, err := Parse([]byte(good)); err != nil {
@@ -120,6 +121,7 @@ func TestParseRejectsBrokenTables(t *testing.T) {
 		{"bad etcd", `"etcd": "3.6.0"`, `"etcd": "v3.6.0"`, "kubernetes[1.2].etcd"},
 		{"signed number", `"pause": "3.10"`, `"pause": "3.+10"`, "kubernetes[1.2].pause"},
 		{"empty runtime", `"runc": "1.2.0"`, `"runc": ""`, "runtime.runc"},
+		{"empty addon", `"kubeRouter": "2.1.0"`, `"kubeRouter": ""`, "addons.kubeRouter"},
 		{"no architectures", `["amd64"]`, `[]`, "no architectures"},
 		{"not json", `{"defaultMinor"`, `{defaultMinor`, "decoding"},
 	} {
