@@ -15,7 +15,8 @@
 #   KIND_NAME          cluster name (default kind)
 #   KIND_K8S_VERSION   Kubernetes version, 1.37 or 1.37.2 (default 1.37)
 #   KIND_IMAGE         node image (default: the local bake kind-action/node:vX.Y.Z, else the
-#                      published ghcr.io/kind-action/node:vX.Y.Z)
+#                      published ghcr.io/kind-action/kind-action-node:vX.Y.Z pinned by its digest)
+#   KIND_ACTION_REPOSITORY  a mirror of the published images (REGISTRY/NAME), pulled by tag
 #   KIND_TIMEOUT       readiness deadline: 180, 180s, 3m (default 180s)
 #   KIND_KUBECONFIG    where the kubeconfig goes (default ~/.kube/kind-action-<name>.yaml)
 #   KIND_ACTION_MODE   auto (default), cli or docker
@@ -128,17 +129,32 @@ remove_labelled() {
   if [[ -n "$ids" ]]; then docker network rm $ids >/dev/null; fi
 }
 
+# image: begin (generated from versions.json by npm run sync-versions)
+readonly KIND_NODE_REPOSITORY=ghcr.io/kind-action/kind-action-node
+published_digest() { # VERSION
+  case "$1" in
+    *) echo "" ;;
+  esac
+}
+# image: end
+
 node_image() {
   if [[ -n "${KIND_IMAGE:-}" ]]; then
     echo "$KIND_IMAGE"
     return
   fi
-  local v
+  local v digest
   v="$(k8s_version)"
-  if docker image inspect "kind-action/node:v$v" >/dev/null 2>&1; then
+  if [[ -n "${KIND_ACTION_REPOSITORY:-}" ]]; then
+    echo "$KIND_ACTION_REPOSITORY:v$v"
+  elif docker image inspect "kind-action/node:v$v" >/dev/null 2>&1; then
     echo "kind-action/node:v$v"
+  elif docker image inspect "$KIND_NODE_REPOSITORY:v$v" >/dev/null 2>&1; then
+    echo "$KIND_NODE_REPOSITORY:v$v"
   else
-    echo "ghcr.io/kind-action/node:v$v"
+    digest="$(published_digest "$v")"
+    [[ -n "$digest" ]] || die "$KIND_NODE_REPOSITORY:v$v is not published yet (versions.json records no digest): bake it with kind-action build, or set KIND_ACTION_REPOSITORY to a mirror"
+    echo "$KIND_NODE_REPOSITORY:v$v@$digest"
   fi
 }
 

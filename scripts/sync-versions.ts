@@ -9,6 +9,7 @@ import {
   DEFAULT_KUBERNETES,
   KUBERNETES_RELEASES,
   KUBERNETES_VERSIONS,
+  NODE_REPOSITORY,
   RUNTIME_VERSIONS,
 } from '../src/core/image/versions.js';
 
@@ -19,6 +20,7 @@ export interface Copy {
 }
 
 const defaultVersion = KUBERNETES_VERSIONS[DEFAULT_KUBERNETES] ?? '';
+const defaultDigest = KUBERNETES_RELEASES.find((r) => r.version === defaultVersion)?.digest;
 
 /** Replace what `pattern` matches (exactly once) by `replacement`. */
 function once(text: string, file: string, pattern: RegExp, replacement: string): string {
@@ -41,6 +43,18 @@ function circleCases(): string {
   const lines = KUBERNETES_RELEASES.map((r) => `    ${r.minor} | ${r.version}) echo ${r.version} ;;\n`);
   const accepted = KUBERNETES_RELEASES.flatMap((r) => [r.minor, r.version]).join(', ');
   return `${lines.join('')}    *) die "KIND_K8S_VERSION=\\"$KIND_K8S_VERSION\\" is not supported (${accepted})" ;;\n`;
+}
+
+function circleImage(): string {
+  const cases = KUBERNETES_RELEASES.filter((r) => r.digest).map(
+    (r) => `    ${r.version}) echo ${r.digest} ;;\n`,
+  );
+  return (
+    `readonly KIND_NODE_REPOSITORY=${NODE_REPOSITORY}\n` +
+    'published_digest() { # VERSION\n  case "$1" in\n' +
+    cases.join('') +
+    '    *) echo "" ;;\n  esac\n}\n'
+  );
 }
 
 function readmeTable(): string {
@@ -71,14 +85,25 @@ export const COPIES: readonly Copy[] = [
   {
     file: 'gitlab/kind.gitlab-ci.yml',
     render: (t) =>
-      once(t, 'gitlab/kind.gitlab-ci.yml', /(- name: kind-action\/node:v)[0-9.]+/, `$1${defaultVersion}`),
+      once(
+        t,
+        'gitlab/kind.gitlab-ci.yml',
+        /(services:\n {4}- name: )\S+:v[0-9.]+(?:@sha256:[a-f0-9]{64})?/,
+        `$1${NODE_REPOSITORY}:v${defaultVersion}${defaultDigest ? `@${defaultDigest}` : ''}`,
+      ),
   },
   {
     file: 'gitlab/templates/kind.yml',
     render: (t) => {
       const file = 'gitlab/templates/kind.yml';
       const example = once(t, file, /(#\s+k8s-version: )[0-9.]+/, `$1${defaultVersion}`);
-      return once(example, file, /(k8s-version:\n(?: {6}.*\n)*? {6}default: )[0-9.]+/, `$1${defaultVersion}`);
+      const version = once(
+        example,
+        file,
+        /(k8s-version:\n(?: {6}.*\n)*? {6}default: )[0-9.]+/,
+        `$1${defaultVersion}`,
+      );
+      return once(version, file, /( {4}image:\n(?: {6}.*\n)*? {6}default: )\S+/, `$1${NODE_REPOSITORY}`);
     },
   },
   {
@@ -92,7 +117,8 @@ export const COPIES: readonly Copy[] = [
         `$1${DEFAULT_KUBERNETES} or ${defaultVersion} (default ${DEFAULT_KUBERNETES})`,
       );
       const dflt = once(head, file, /(local v="\$\{KIND_K8S_VERSION:-)[0-9.]+/, `$1${DEFAULT_KUBERNETES}`);
-      return region(dflt, file, '# versions: begin', '# versions: end', circleCases());
+      const cases = region(dflt, file, '# versions: begin', '# versions: end', circleCases());
+      return region(cases, file, '# image: begin', '# image: end', circleImage());
     },
   },
   {

@@ -4,7 +4,7 @@ import { checkRegistryLogin, type RegistryLogin } from '../core/cluster/registry
 import { DEFAULT_TTL, parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { existingFile } from '../core/files.js';
-import { validateImageRef } from '../core/image/reference.js';
+import { validateImageRef, validateRepository } from '../core/image/reference.js';
 import type { BuildPolicy } from '../core/image/resolve.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
@@ -38,6 +38,8 @@ export interface Inputs {
   kubeconfig: string;
   exportDockerHost: boolean;
   registry: RegistryLogin | undefined;
+  /** A node image repository (a mirror) to pull from instead of the published one. */
+  repository: string | undefined;
   keep: boolean;
 }
 
@@ -81,8 +83,14 @@ export function getInputs(home: string): Inputs {
     kubeconfig: kubeconfigPath(optional('kubeconfig'), name, home),
     exportDockerHost: bool('export-docker-host', true),
     registry: registry(password),
+    repository: repository(),
     keep: bool('keep', false),
   };
+}
+
+function repository(): string | undefined {
+  const value = optional('repository');
+  return value === undefined ? undefined : validateRepository(value);
 }
 
 function text(input: string): string {

@@ -6,10 +6,12 @@ import { LocalDirectoryStore } from '../core/cache/local-store.js';
 import type { CacheStore } from '../core/cache/store.js';
 import { PrivilegeMemo } from '../core/cluster/privilege.js';
 import { type UpResult, up } from '../core/cluster/up.js';
+import { registryAuth } from '../core/docker/auth.js';
 import { DockerClient } from '../core/docker/client.js';
 import { readTextFile, resolveEndpoint } from '../core/docker/endpoint.js';
 import { describeError, errorMessage } from '../core/errors.js';
 import { type ImagePlan, planImage } from '../core/image/plan.js';
+import { publishedSource } from '../core/image/published.js';
 import { type Resolution, resolveImage } from '../core/image/resolve.js';
 import type { Logger } from '../core/logger.js';
 import { imageDir, nodeArch } from '../core/package.js';
@@ -109,11 +111,15 @@ async function startCluster(
         cacheKeySuffix: inputs.cacheKeySuffix,
         imageDir: imageDir(),
         arch: nodeArch(),
+        repository: inputs.repository,
       });
   const store = inputs.cache && plan ? cacheStore(runEnv, log) : undefined;
   // Not under RUNNER_TEMP: the Actions cache matches entries by path, and
   // RUNNER_TEMP differs between jobs on some runners.
   const workDir = join(tmpdir(), 'kind-action-image', plan?.key ?? 'none');
+  const auth = inputs.repository
+    ? await registryAuth(inputs.repository, inputs.registry, runEnv.dockerConfigFile)
+    : undefined;
   let resolution: Resolution | undefined;
   const result = await up(
     docker,
@@ -126,6 +132,7 @@ async function startCluster(
             image: inputs.image,
             k8sVersion: inputs.k8sVersion,
             build: inputs.build,
+            published: publishedSource(inputs.k8sVersion, inputs.repository, auth),
             plan,
             cache: store ? { store, workDir, toolPath: runEnv.toolEnv.PATH ?? '' } : undefined,
             bake: actionBake(docker, inputs, runEnv, log),
@@ -161,7 +168,7 @@ function cacheStore(env: RunEnv, log: Logger): CacheStore {
   return new LocalDirectoryStore(dir);
 }
 
-/** Post saves the image only when this run baked it and caching is on. */
+/** Post saves the image when this run baked or pulled it and caching is on. */
 function saveRequest(
   resolution: Resolution,
   plan: ImagePlan | undefined,
@@ -170,7 +177,7 @@ function saveRequest(
   runEnv: RunEnv,
   env: NodeJS.ProcessEnv,
 ): MainState['save'] {
-  if (resolution.source !== 'bake' || !plan || !store) return undefined;
+  if ((resolution.source !== 'bake' && resolution.source !== 'pull') || !plan || !store) return undefined;
   if (store instanceof ActionsCacheStore) {
     return { ref: resolution.ref, key: runSaveKey(plan.key, env), workDir, store: 'actions' };
   }
@@ -192,6 +199,7 @@ async function publish(result: UpResult, resolution: Resolution, inputs: Inputs)
   core.setOutput('cache-hit', String(resolution.cacheHit));
   core.setOutput('ready-seconds', String(result.readySeconds));
   core.setOutput('image', resolution.ref);
+  core.setOutput('image-source', resolution.source);
   core.exportVariable('KUBECONFIG', result.kubeconfig);
   if (inputs.exportDockerHost) core.exportVariable('DOCKER_HOST', result.dockerHost);
   await writeSummary(result, resolution, inputs.k8sVersion).catch((err: unknown) =>

@@ -38,7 +38,7 @@ export function buildInputs(raw: RawBuild): BuildInputs {
     afterCluster: existingFile(raw.afterCluster, 'after-cluster'),
     kubeSource: parseKubeSource(raw.kubeSource),
     arch: raw.arch,
-    tag: raw.tag === undefined ? localNodeImage(k8sVersion) : validateImageRef(raw.tag, 'tag'),
+    tag: raw.tag === undefined ? localNodeImage(k8sVersion, raw.arch) : validateImageRef(raw.tag, 'tag'),
     registrySecretFile: existingFile(raw.registrySecret, 'registry-secret'),
     force: raw.force === true,
     json: raw.json === true,

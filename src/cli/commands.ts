@@ -6,8 +6,10 @@ import { PrivilegeMemo } from '../core/cluster/privilege.js';
 import { status } from '../core/cluster/status.js';
 import { up } from '../core/cluster/up.js';
 import { waitForUrl } from '../core/cluster/wait-url.js';
+import { registryAuth } from '../core/docker/auth.js';
 import { UsageError } from '../core/errors.js';
-import { resolveImage } from '../core/image/resolve.js';
+import { publishedSource } from '../core/image/published.js';
+import { type Resolution, resolveImage } from '../core/image/resolve.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { buildInputs, type RawBuild } from './build-inputs.js';
 import { optionalName, type RawUp, type RawWait, registryLogin, upInputs, waitInputs } from './inputs.js';
@@ -23,17 +25,23 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
     );
   }
   const docker = await s.docker();
+  const auth = inputs.repository
+    ? await registryAuth(inputs.repository, registry, s.env.dockerConfigFile)
+    : undefined;
+  const published = publishedSource(inputs.k8sVersion, inputs.repository, auth);
+  let resolution: Resolution | undefined;
   const result = await up(
     docker,
     {
       name: inputs.name,
       resolveImage: async (signal) => {
-        const resolution = await resolveImage(
+        resolution = await resolveImage(
           docker,
           {
             image: inputs.image,
             k8sVersion: inputs.k8sVersion,
             build: 'auto',
+            published,
             bake: async (tag, bakeSignal) => {
               await bake(
                 docker,
@@ -68,8 +76,9 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
     },
     s.log,
   );
-  if (inputs.json) printJson(result);
-  else printUp(result);
+  const image = { image: resolution?.ref ?? '', imageSource: resolution?.source ?? 'given' };
+  if (inputs.json) printJson({ ...result, ...image });
+  else printUp(result, image);
 }
 
 export async function buildCommand(s: Session, raw: RawBuild): Promise<void> {

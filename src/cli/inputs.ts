@@ -5,7 +5,7 @@ import type { PrivilegeChoice } from '../core/cluster/privilege.js';
 import { checkRegistryLogin, type RegistryLogin } from '../core/cluster/registry-login.js';
 import { parseDuration, parseTtl } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
-import { validateImageRef } from '../core/image/reference.js';
+import { validateImageRef, validateRepository } from '../core/image/reference.js';
 import { resolveKubernetesVersion } from '../core/image/versions.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { truncate, validateClusterName } from '../core/names.js';
@@ -25,6 +25,7 @@ export interface RawUp {
   network?: string;
   retain?: boolean;
   json?: boolean;
+  repository?: string;
 }
 
 export interface UpInputs {
@@ -41,6 +42,8 @@ export interface UpInputs {
   network: string | undefined;
   retain: boolean;
   json: boolean;
+  /** --repository, else KIND_ACTION_REPOSITORY: a mirror of the node images. */
+  repository: string | undefined;
 }
 
 export function upInputs(raw: RawUp, env: RunEnv): UpInputs {
@@ -60,7 +63,16 @@ export function upInputs(raw: RawUp, env: RunEnv): UpInputs {
     network: raw.network === undefined ? undefined : parseNetwork(raw.network),
     retain: raw.retain === true,
     json: raw.json === true,
+    repository: repositoryInput(raw.repository, env),
   };
+}
+
+/** --repository, else the environment's KIND_ACTION_REPOSITORY, each named when malformed. */
+export function repositoryInput(flag: string | undefined, env: RunEnv): string | undefined {
+  if (flag !== undefined) return validateRepository(flag);
+  return env.repository === undefined
+    ? undefined
+    : validateRepository(env.repository, 'KIND_ACTION_REPOSITORY');
 }
 
 /** The node's registry login from the environment, checked before anything starts. */

@@ -5,10 +5,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function printUp(r: UpResult): void {
+export function printUp(r: UpResult, image: { image: string; imageSource: string }): void {
   process.stdout.write(
     [
       `cluster "${r.name}" is ready (${r.readySeconds.toFixed(1)}s after the node started)`,
+      `  image        ${image.image} (${image.imageSource})`,
       `  kubeconfig   ${r.kubeconfig}`,
       `  api server   ${r.apiServer}`,
       `  docker host  ${r.dockerHost}`,

@@ -15,6 +15,7 @@ import {
   upCommand,
   waitCommand,
 } from './commands.js';
+import { addPublishCommand } from './publish.js';
 import { createSession, type Session } from './session.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -65,6 +66,10 @@ export function buildProgram(session: () => Session): Command {
       'release',
     )
     .option('--retain', 'keep the node container if it fails to become ready')
+    .option(
+      '--repository <registry/name>',
+      'pull the node image (tag v<version>) from this mirror (env KIND_ACTION_REPOSITORY)',
+    )
     .addOption(jsonOption())
     .action((opts) => upCommand(session(), opts));
 
@@ -85,7 +90,10 @@ export function buildProgram(session: () => Session): Command {
         .choices([...NODE_ARCHITECTURES])
         .default(nodeArch()),
     )
-    .option('--tag <ref>', 'tag for the baked image (default: kind-action/node:v<version>)')
+    .option(
+      '--tag <ref>',
+      'tag for the baked image (default: kind-action/node:v<version>, -<arch> for another architecture)',
+    )
     .option(
       '--registry-secret <file>',
       'KEY=VALUE file with REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD, used only while baking',
@@ -141,6 +149,7 @@ export function buildProgram(session: () => Session): Command {
     .option('--tail <n>', 'number of lines from the end, or "all"', 'all')
     .action((opts) => logsCommand(session(), opts));
 
+  addPublishCommand(program, session);
   return program;
 }
 
@@ -180,5 +189,6 @@ function exitCodeFor(err: unknown, s: Session): number {
 
 /** How the CLI words an error's field: its long option. */
 export function optionName(field: string): string {
-  return `--${field}`;
+  // An environment variable (KIND_ACTION_REPOSITORY) is named as it is.
+  return /^[A-Z][A-Z_]*$/.test(field) ? field : `--${field}`;
 }

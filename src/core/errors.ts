@@ -71,6 +71,15 @@ export class RegistryLoginError extends KindActionError {}
 
 export class IntegrityError extends KindActionError {}
 
+/** The registry's tag names another digest than the version table pins: refused, never pulled. */
+export class DigestMismatchError extends KindActionError {}
+/** The published image (or every manifest of its index) is for another architecture: refused. */
+export class PlatformMismatchError extends KindActionError {}
+/** A registry could not serve a published image (down, 5xx, no such tag, no credentials). */
+export class PullFailedError extends KindActionError {}
+/** `publish` was asked for a baked image that is not on the daemon. */
+export class LocalImageMissingError extends UserFixableError {}
+
 /** Raised when SIGINT/SIGTERM aborted the operation; exit 130 or 143. */
 export class InterruptedError extends KindActionError {
   override readonly exitCode: number;

@@ -12,6 +12,10 @@ export interface RunEnv {
   debug: boolean;
   /** REGISTRY, REGISTRY_USER and REGISTRY_PASSWORD, as given. */
   registry: { server: string; user: string; password: string };
+  /** KIND_ACTION_REPOSITORY: a node image repository (a mirror) to pull from, as given. */
+  repository: string | undefined;
+  /** The Docker config file (DOCKER_CONFIG/config.json, else ~/.docker/config.json): `docker login`'s credentials. */
+  dockerConfigFile: string;
   /** Where `release` bakes download from (tests point it at a local server). */
   releaseBaseUrl: string | undefined;
   /** The environment the programs the core runs (build scripts, zstd) get; its PATH finds them. */
@@ -32,6 +36,8 @@ export function readRunEnv(env: Readonly<Record<string, string | undefined>>): R
       user: env.REGISTRY_USER ?? '',
       password: env.REGISTRY_PASSWORD ?? '',
     },
+    repository: env.KIND_ACTION_REPOSITORY || undefined,
+    dockerConfigFile: join(env.DOCKER_CONFIG || join(home, '.docker'), 'config.json'),
     releaseBaseUrl: env.KIND_ACTION_RELEASE_URL || undefined,
     toolEnv: { ...env },
   };

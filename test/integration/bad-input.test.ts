@@ -199,6 +199,7 @@ const BASE: Record<string, string[]> = {
   status: ['status'],
   logs: ['logs'],
   kubeconfig: ['kubeconfig'],
+  publish: ['publish', '--repository', '127.0.0.1:1/ka-test/node'],
 };
 
 /** Every option of every command that takes a value, read from the commander program. */

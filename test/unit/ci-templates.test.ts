@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS } from '../../src/core/image/versions.js';
+import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS, NODE_REPOSITORY } from '../../src/core/image/versions.js';
 import { loadComponent, loadPipeline, resolveJob } from '../support/gitlab-config.js';
 
 const TEMPLATE = 'gitlab/kind.gitlab-ci.yml';
@@ -21,7 +21,7 @@ describe('GitLab template and component', () => {
     const job = resolveJob(loadComponent(COMPONENT, { alias: 'k8s-api', timeout: '90s' }), '.kind');
     expect(job.services).toEqual([
       expect.objectContaining({
-        name: `kind-action/node:v${KUBERNETES_VERSIONS[DEFAULT_KUBERNETES]}`,
+        name: `${NODE_REPOSITORY}:v${KUBERNETES_VERSIONS[DEFAULT_KUBERNETES]}`,
         alias: 'k8s-api',
         variables: expect.objectContaining({ KIND_EXTRA_SANS: 'k8s-api', HEALTHCHECK_TCP_PORT: '10080' }),
       }),

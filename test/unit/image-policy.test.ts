@@ -6,78 +6,157 @@ import { LocalDirectoryStore } from '../../src/core/cache/local-store.js';
 import type { DockerClient } from '../../src/core/docker/client.js';
 import { ImageNotFoundError } from '../../src/core/errors.js';
 import type { ImagePlan } from '../../src/core/image/plan.js';
+import type { PublishedSource } from '../../src/core/image/published.js';
 import { type ImageRequest, resolveImage } from '../../src/core/image/resolve.js';
-import { localNodeImage, publishedNodeImage } from '../../src/core/image/versions.js';
-import { silentLogger } from '../../src/core/logger.js';
+import { localNodeImage, NODE_REPOSITORY, publishedTag } from '../../src/core/image/versions.js';
+import { type Logger, silentLogger } from '../../src/core/logger.js';
+import { nodeArch } from '../../src/core/package.js';
 
 /**
- * The one image policy both adapters use, on an in-memory image store: which
- * source serves, in which order, and what each refusal says. (The real daemon,
- * cache and bake are exercised by the integration tests of both adapters.)
+ * The one image policy both adapters use, on an in-memory image store and
+ * registry: which source serves, in which order, and what each refusal says.
+ * (The real daemon, registry, cache and bake are exercised by the
+ * integration and e2e tests.)
  */
 const V = '1.35.4';
 const LOCAL = localNodeImage(V);
-const PUBLISHED = publishedNodeImage(V);
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const OTHER = `sha256:${'b'.repeat(64)}`;
+/** The table's repository as if the table pinned DIGEST for V. */
+const PINNED: PublishedSource = {
+  repository: NODE_REPOSITORY,
+  digest: DIGEST,
+  explicit: false,
+  auth: undefined,
+};
+const MIRROR: PublishedSource = {
+  repository: 'mirror.example/ci/node',
+  digest: undefined,
+  explicit: true,
+  auth: undefined,
+};
+const UNPUBLISHED: PublishedSource = { ...PINNED, digest: undefined };
+const PUBLISHED = `${NODE_REPOSITORY}:${publishedTag(V)}`;
+const MIRRORED = `${MIRROR.repository}:${publishedTag(V)}`;
+
+interface Manifest {
+  digest: string;
+  arch?: string;
+}
 
 interface World {
   present: string[];
-  pullable: string[];
+  /** What each REPO:TAG names in its registry; absent: the registry answers 404. */
+  registry: Record<string, Manifest>;
 }
 
 function run(world: World, req: Partial<ImageRequest>) {
-  const present = new Set(world.present);
+  const present = new Map(world.present.map((ref) => [ref, nodeArch()]));
   const calls: string[] = [];
+  const warnings: string[] = [];
   const docker = {
     imageExists: async (ref: string) => present.has(ref),
+    inspectImage: async (ref: string) => (present.has(ref) ? { Architecture: present.get(ref) } : undefined),
+    removeImage: async (ref: string) => present.delete(ref),
     pull: async (ref: string) => {
       calls.push(`pull ${ref}`);
-      if (!world.pullable.includes(ref)) throw new ImageNotFoundError(`pull ${ref}: manifest unknown`);
-      present.add(ref);
+      const [name = '', digest] = ref.split('@');
+      const m = world.registry[name];
+      if (!m || (digest && m.digest !== digest))
+        throw new ImageNotFoundError(`pull ${ref}: manifest unknown`);
+      present.set(digest ? `${name.slice(0, name.lastIndexOf(':'))}@${digest}` : ref, m.arch ?? nodeArch());
     },
+    registry: () => ({
+      distribution: async (ref: string) => {
+        const m = world.registry[ref];
+        if (!m) throw new ImageNotFoundError(`distribution ${ref}: manifest unknown`);
+        return {
+          digest: m.digest,
+          mediaType: '',
+          platforms: [{ os: 'linux', architecture: m.arch ?? nodeArch() }],
+        };
+      },
+      tag: async (source: string, repo: string, tag: string) => {
+        present.set(`${repo}:${tag}`, present.get(source) ?? '');
+      },
+    }),
   } as unknown as DockerClient;
   const bake = async (tag: string) => {
     calls.push(`bake ${tag}`);
   };
-  const request: ImageRequest = { k8sVersion: V, build: 'auto', bake, ...req };
-  const result = resolveImage(docker, request, silentLogger, new AbortController().signal);
-  return { result, calls };
+  const log: Logger = { ...silentLogger, warn: (m: string) => warnings.push(m) };
+  const request: ImageRequest = { k8sVersion: V, build: 'auto', bake, published: PINNED, ...req };
+  const result = resolveImage(docker, request, log, new AbortController().signal);
+  return { result, calls, warnings };
 }
 
-const nothing: World = { present: [], pullable: [] };
+const nothing: World = { present: [], registry: {} };
 const custom: ImagePlan = { ref: `${LOCAL}-cabc`, key: 'kind-action-node-test', custom: true };
 
 describe('resolveImage: which source serves', () => {
   test.each<[string, World, Partial<ImageRequest>, string, string, string[]]>([
     [
       'an explicit image present',
-      { present: ['my/node:1'], pullable: [] },
+      { present: ['my/node:1'], registry: {} },
       { image: 'my/node:1' },
       'my/node:1',
       'given',
       [],
     ],
+
     [
       'an explicit image pulled',
-      { present: [], pullable: ['my/node:1'] },
+      { present: [], registry: { 'my/node:1': { digest: DIGEST } } },
       { image: 'my/node:1' },
       'my/node:1',
       'given',
       ['pull my/node:1'],
     ],
-    ['the baked image present', { present: [LOCAL, PUBLISHED], pullable: [] }, {}, LOCAL, 'local', []],
-    ['the published image present', { present: [PUBLISHED], pullable: [] }, {}, PUBLISHED, 'local', []],
+    ['the baked image present', { present: [LOCAL, PUBLISHED], registry: {} }, {}, LOCAL, 'local', []],
+    ['the published image present', { present: [PUBLISHED], registry: {} }, {}, PUBLISHED, 'local', []],
     [
-      'the published image pulled',
-      { present: [], pullable: [PUBLISHED] },
+      'the published image pulled by the pinned digest',
+      { present: [], registry: { [PUBLISHED]: { digest: DIGEST } } },
       {},
       PUBLISHED,
       'pull',
-      [`pull ${PUBLISHED}`],
+      [`pull ${PUBLISHED}@${DIGEST}`],
     ],
-    ['nothing anywhere: bake', nothing, {}, LOCAL, 'bake', [`pull ${PUBLISHED}`, `bake ${LOCAL}`]],
+    [
+      'a mirror: the local bake is not its image; pulled by the digest its tag names',
+      { present: [LOCAL], registry: { [MIRRORED]: { digest: OTHER } } },
+      { published: MIRROR },
+      MIRRORED,
+      'pull',
+      [`pull ${MIRRORED}@${OTHER}`],
+    ],
+    [
+      'a mirror image present',
+      { present: [MIRRORED], registry: {} },
+      { published: MIRROR },
+      MIRRORED,
+      'local',
+      [],
+    ],
+    [
+      'no digest recorded: no pull, bake',
+      { present: [], registry: { [PUBLISHED]: { digest: DIGEST } } },
+      { published: UNPUBLISHED },
+      LOCAL,
+      'bake',
+      [`bake ${LOCAL}`],
+    ],
+    [
+      'nothing anywhere: bake',
+      { present: [], registry: { [PUBLISHED]: { digest: DIGEST } } },
+      { published: MIRROR },
+      LOCAL,
+      'bake',
+      [`bake ${LOCAL}`],
+    ],
     [
       'build always: bake even with a local image',
-      { present: [LOCAL], pullable: [PUBLISHED] },
+      { present: [LOCAL], registry: { [PUBLISHED]: { digest: DIGEST } } },
       { build: 'always' },
       LOCAL,
       'bake',
@@ -85,7 +164,7 @@ describe('resolveImage: which source serves', () => {
     ],
     [
       'a custom bake is never pulled',
-      { present: [], pullable: [PUBLISHED] },
+      { present: [], registry: { [PUBLISHED]: { digest: DIGEST } } },
       { plan: custom },
       custom.ref,
       'bake',
@@ -93,7 +172,7 @@ describe('resolveImage: which source serves', () => {
     ],
     [
       'a custom bake present',
-      { present: [custom.ref], pullable: [] },
+      { present: [custom.ref], registry: {} },
       { plan: custom },
       custom.ref,
       'local',
@@ -112,6 +191,37 @@ describe('resolveImage: which source serves', () => {
     const resolution = await r.result;
     expect(resolution).toMatchObject({ ref: custom.ref, source: 'bake' });
     expect(Object.keys(resolution.steps)).toEqual(['cache-restore', 'bake']);
+  });
+});
+
+describe('resolveImage: a failed pull falls back, a wrong image is refused', () => {
+  test('a registry that cannot serve the tag: one warning naming the reference, then the bake', async () => {
+    const r = run(nothing, { published: MIRROR });
+    await expect(r.result).resolves.toMatchObject({ source: 'bake', ref: LOCAL });
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toContain(MIRRORED);
+    expect(r.warnings[0]).toMatch(/manifest unknown.*baking/);
+  });
+
+  test.each<[string, World, RegExp, string]>([
+    [
+      'the tag names another digest than the table pins',
+      { present: [], registry: { [PUBLISHED]: { digest: OTHER } } },
+      /names sha256:b+, but the version table pins sha256:a+/,
+      'DigestMismatchError',
+    ],
+    [
+      'the image is for another architecture',
+      { present: [], registry: { [PUBLISHED]: { digest: DIGEST, arch: 'riscv64' } } },
+      /has no image for linux\/\w+ \(it has linux\/riscv64\)/,
+      'PlatformMismatchError',
+    ],
+  ])('%s: refused, nothing pulled or baked', async (_, world, message, name) => {
+    const r = run(world, {});
+    const error = await r.result.catch((err: unknown) => err);
+    expect((error as Error).name).toBe(name);
+    expect((error as Error).message).toMatch(message);
+    expect(r.calls).toEqual([]);
   });
 });
 
@@ -146,7 +256,13 @@ describe('resolveImage: refusals name their field', () => {
       'build',
       /, in the cache or in a registry$/,
     ],
-    ['no bake offered, pull failed', nothing, { bake: undefined }, undefined, /^pull .*: manifest unknown$/],
+    [
+      'no bake offered, pull failed',
+      nothing,
+      { bake: undefined, published: MIRROR },
+      undefined,
+      /^pull .*: distribution .*: manifest unknown$/,
+    ],
   ])('%s', async (_, world, req, field, detail) => {
     const error = await run(world, req).result.catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ImageNotFoundError);

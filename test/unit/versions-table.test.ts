@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { COPIES, staleCopies } from '../../scripts/sync-versions.js';
@@ -5,6 +6,8 @@ import {
   DEFAULT_KUBERNETES,
   KUBERNETES_RELEASES,
   KUBERNETES_VERSIONS,
+  localNodeImage,
+  NODE_REPOSITORY,
   resolveKubernetesVersion,
 } from '../../src/core/image/versions.js';
 
@@ -52,4 +55,50 @@ describe('the version table (versions.json)', () => {
       expect(text).not.toMatch(/\b1\.3\d\.\d+\b/);
     },
   );
+});
+
+/**
+ * Every name a file gives a node image repository: REGISTRY/…/kind-action-node,
+ * or …/kind-action/node (the local bake's name, with or without a registry).
+ */
+const NODE_REPOSITORY_NAME =
+  /(?:[A-Za-z0-9.<>-]+(?::\d+)?\/)*(?:kind-action\/node|[A-Za-z0-9.<>-]*\/kind-action-node)(?![\w-])/g;
+
+/** Every file of the product that could name one: all tracked files but tests and bundles. */
+function productFiles(): string[] {
+  return execFileSync('git', ['ls-files'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f && !/^(test|dist)\//.test(f) && f !== 'package-lock.json')
+    .filter((f) => !readFileSync(f).includes(0));
+}
+
+describe('one node image repository', () => {
+  const localBake = localNodeImage('0').replace(/:.*$/, '');
+  const allowed = (name: string): boolean =>
+    name === NODE_REPOSITORY || name === localBake || /^[\w.-]+\.example\.(?:com|org)\//.test(name);
+
+  test('no file names another than the table repository, the local bake or an example.com mirror', () => {
+    const files = productFiles();
+    expect(files).toEqual(
+      expect.arrayContaining(['action.yml', 'circleci/kind.sh', 'gitlab/kind.gitlab-ci.yml']),
+    );
+    const others = files.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(NODE_REPOSITORY_NAME)]
+        .map((m) => m[0])
+        .filter((name) => !allowed(name))
+        .map((name) => `${file}: ${name}`),
+    );
+    expect(others).toEqual([]);
+  });
+
+  test.each([
+    ['the old published name', 'ghcr.io/kind-action/node:v1', false],
+    ['another owner', 'ghcr.io/someone/kind-action-node', false],
+    ['a mirror on a real host', 'registry.acme.io/ci/kind-action-node', false],
+    ['the table repository', `${NODE_REPOSITORY}:v1`, true],
+  ])('the check finds %s', (_, text, ok) => {
+    const names = [...text.matchAll(NODE_REPOSITORY_NAME)].map((m) => m[0]);
+    expect(names).toHaveLength(1);
+    expect(names.every(allowed)).toBe(ok);
+  });
 });

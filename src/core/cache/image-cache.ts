@@ -25,10 +25,19 @@ export interface ImageCacheOptions {
   /** A PATH value: where the compression programs (zstd) are looked for. */
   toolPath: string;
   signal?: AbortSignal;
+  /** Other references a restore may give back besides the one asked for (e.g. a pulled image). */
+  accept?: readonly string[];
 }
 
 export type RestoreResult =
-  | { hit: true; key: string; bytes: number; seconds: { restore: number; verify: number; load: number } }
+  | {
+      hit: true;
+      /** The image restored: the reference asked for, or one of `accept`. */
+      ref: string;
+      key: string;
+      bytes: number;
+      seconds: { restore: number; verify: number; load: number };
+    }
   | { hit: false; reason: string };
 
 /**
@@ -71,23 +80,24 @@ export async function restoreImage(
     const manifest = await readManifest(opts.workDir);
     const verify = clock.lap();
     if (!manifest.ok) return await discard(opts.store, found, manifest.reason, log);
-    if (manifest.manifest.ref !== ref) {
+    const target = manifest.manifest.ref;
+    if (target !== ref && !opts.accept?.includes(target)) {
       return await discard(opts.store, found, `the archive does not hold ${ref}`, log);
     }
     const importing = (): Promise<string | undefined> =>
-      importChecked(docker, codec, file, ref, manifest.manifest.config);
+      importChecked(docker, codec, file, target, manifest.manifest.config);
     // A daemon on this machine writes into this kernel's page cache (flush.ts).
     const failure = docker.endpoint.kind === 'socket' ? await flushWhile(importing) : await importing();
     if (failure) {
-      await docker.removeImage(ref).catch((err: unknown) => log.warn(errorMessage(err)));
+      await docker.removeImage(target).catch((err: unknown) => log.warn(errorMessage(err)));
       return await discard(opts.store, found, failure, log);
     }
     const load = clock.lap();
     log.info(
-      `restored ${ref} from the ${opts.store.description} (${found}, ${mb(verdict.bytes)} ${codec.name}): ` +
+      `restored ${target} from the ${opts.store.description} (${found}, ${mb(verdict.bytes)} ${codec.name}): ` +
         `fetch ${restore}s, verify ${verify}s, import ${load}s`,
     );
-    return { hit: true, key: found, bytes: verdict.bytes, seconds: { restore, verify, load } };
+    return { hit: true, ref: target, key: found, bytes: verdict.bytes, seconds: { restore, verify, load } };
   } finally {
     await rm(opts.workDir, { recursive: true, force: true });
   }

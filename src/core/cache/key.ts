@@ -18,6 +18,8 @@ export interface CacheKeyParts {
   hooks: Readonly<Record<string, string>>;
   /** The user's own addition (`cache-key-suffix`), empty when not given. */
   suffix: string;
+  /** A node image repository the user named, whose pulled image an entry may hold. */
+  repository?: string;
 }
 
 export const CACHE_KEY_PREFIX = 'kind-action-node';
@@ -43,6 +45,7 @@ export function cacheKey(parts: CacheKeyParts): string {
       .sort()
       .map((name) => [name, parts.hooks[name]]),
     suffix: parts.suffix,
+    ...(parts.repository ? { repository: parts.repository } : {}),
   });
   const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 20);
   const readable = [

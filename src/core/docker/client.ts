@@ -6,9 +6,10 @@ import { type DockerEndpoint, describeEndpoint } from './endpoint.js';
 import { isNotFound, mapDockerError } from './errors.js';
 import { type Call, type ExecOutput, execCollect, followLines, followPull } from './io.js';
 import { dockerodeOptions } from './options.js';
+import { pullStream, type RegistryAuth, type RegistryCalls, registryCalls } from './registry.js';
 import { followProgress, type Modem } from './streams.js';
 
-export type { ExecOutput };
+export type { ExecOutput, RegistryAuth };
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -102,12 +103,17 @@ export class DockerClient {
     return (await this.inspectImage(ref))?.Id;
   }
 
-  /** Pull once, no retry loop: a missing image fails at once. */
-  async pull(ref: string, signal?: AbortSignal): Promise<void> {
+  /** Pull once, no retry loop: a missing image fails at once. `auth` goes in a header only. */
+  async pull(ref: string, signal?: AbortSignal, auth?: RegistryAuth): Promise<void> {
     throwIfAborted(signal);
-    const stream = await this.call(`pull ${ref}`, () => this.api.pull(ref) as Promise<NodeJS.ReadableStream>);
+    const stream = await this.call(`pull ${ref}`, () => pullStream(this.api, ref, auth));
     await followPull(this.modem, this.bound, stream, ref, this.log, signal);
     this.log.info(`pulled ${ref}`);
+  }
+
+  /** Registry calls through the daemon: distribution, tag, push. */
+  registry(): RegistryCalls {
+    return registryCalls(this.api, this.modem, this.bound, this.log);
   }
 
   /** `docker build` of the files `entries` of `dir`; every event of the build. */
@@ -180,10 +186,7 @@ export class DockerClient {
     await this.call(`kill ${id.slice(0, 12)}`, () => this.api.getContainer(id).kill());
   }
 
-  /**
-   * Run a command in the container (argument vector, no shell) and collect
-   * stdout and stderr together, within `timeoutMs`. `stdin` is written and closed.
-   */
+  /** Run a command (argv, no shell); stdout and stderr together, within `timeoutMs`; `stdin` written and closed. */
   exec(id: string, cmd: string[], opts: { timeoutMs: number; stdin?: string }): Promise<ExecOutput> {
     return execCollect(this.api.getContainer(id), this.modem, this.bound, cmd, opts);
   }
@@ -237,11 +240,7 @@ export class DockerClient {
     return tail === 'all' ? text : lastLines(text, tail);
   }
 
-  /**
-   * Follow the container's log lines until `stop`. `done` settles when the
-   * stream ends or is stopped, and rejects (a named error) when it could
-   * not be followed.
-   */
+  /** Follow the container's log lines until `stop`; `done` settles at the end, rejects when not followed. */
   followLogs(id: string, onLine: (line: string) => void): { stop(): void; done: Promise<void> } {
     return followLines(this.api.getContainer(id), this.modem, this.bound, onLine);
   }

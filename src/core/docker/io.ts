@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { Logger } from '../logger.js';
+import { mapDockerError } from './errors.js';
 import { type PullEvent, PullProgress } from './progress.js';
 import { collectOutput, destroy, followProgress, lineSink, type Modem } from './streams.js';
 
@@ -21,6 +22,7 @@ export async function followPull(
   signal?: AbortSignal,
 ): Promise<void> {
   const progress = new PullProgress();
+  let failure: string | undefined;
   let last = 0;
   let onAbort = (): void => {};
   // A destroyed stream may never end: the abort rejects at once.
@@ -39,7 +41,10 @@ export async function followPull(
       aborted,
       call(`pull ${ref}`, () =>
         followProgress<PullEvent>(modem, stream, (event) => {
-          if (event.error) return;
+          if (event.error) {
+            failure ??= event.error;
+            return;
+          }
           progress.add(event);
           if (Date.now() - last > 250) {
             last = Date.now();
@@ -51,6 +56,8 @@ export async function followPull(
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+  // The daemon reports a failure after the first progress line in the stream itself.
+  if (failure !== undefined) throw mapDockerError(`pull ${ref}`, new Error(failure), 'the registry');
   log.progress(progress.line(ref));
 }
 

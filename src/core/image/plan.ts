@@ -20,6 +20,8 @@ export interface BakeSpec {
   /** The image recipe directory (image/) and the node's architecture. */
   imageDir: string;
   arch: string;
+  /** A node image repository the user named (a mirror): what the cache entry holds may come from it. */
+  repository?: string | undefined;
 }
 
 /** The baked image a run wants, and the cache key for it. */
@@ -52,6 +54,7 @@ export async function planImage(docker: DockerClient, spec: BakeSpec): Promise<I
     preload: spec.preload,
     hooks,
     suffix: spec.cacheKeySuffix,
+    ...(spec.repository ? { repository: spec.repository } : {}),
   };
   const key = cacheKey(parts);
   const custom = isCustomBake(parts);

@@ -10,6 +10,19 @@ const REFERENCE = new RegExp(
   `^${HOST}${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
 );
 
+const REPOSITORY = new RegExp(`^${HOST}${COMPONENT}(?:/${COMPONENT})*$`);
+
+/** A repository without tag or digest (registry.example.com/ci/kind-action-node). */
+export function validateRepository(value: string, field = 'repository'): string {
+  if (value.length > 255 || !REPOSITORY.test(value)) {
+    throw new UsageError(
+      `"${truncate(value)}" is not a repository (REGISTRY/NAME without a tag, e.g. registry.example.com/ci/kind-action-node)`,
+      { field },
+    );
+  }
+  return value;
+}
+
 /** Check an image reference's form before anything asks Docker about it. */
 export function validateImageRef(ref: string, field = 'image'): string {
   if (ref.length > 255 || !REFERENCE.test(ref)) {

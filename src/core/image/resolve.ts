@@ -1,11 +1,19 @@
 import { restoreImage } from '../cache/image-cache.js';
 import type { CacheStore } from '../cache/store.js';
 import type { DockerClient } from '../docker/client.js';
-import { errorMessage, ImageNotFoundError, KindActionError } from '../errors.js';
+import { errorMessage, ImageNotFoundError, PullFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { nodeArch } from '../package.js';
 import { round } from '../ready/wait.js';
 import type { ImagePlan } from './plan.js';
-import { localNodeImage, publishedNodeImage } from './versions.js';
+import {
+  type PublishedSource,
+  publishedRef,
+  publishedSource,
+  pullPublished,
+  pullSkipReason,
+} from './published.js';
+import { localNodeImage } from './versions.js';
 
 export type ImageSource = 'given' | 'local' | 'cache' | 'pull' | 'bake';
 export type BuildPolicy = 'auto' | 'always' | 'never';
@@ -20,6 +28,8 @@ export interface ImageRequest {
   plan?: ImagePlan | undefined;
   /** Where baked images are cached; used with a plan. */
   cache?: { store: CacheStore; workDir: string; toolPath: string } | undefined;
+  /** Where the published image is pulled from; absent: the table's repository, pinned by digest. */
+  published?: PublishedSource | undefined;
   /** Builds the node image as `tag`; absent: baking is not offered. */
   bake?: ((tag: string, signal: AbortSignal) => Promise<void>) | undefined;
 }
@@ -53,16 +63,24 @@ export async function resolveImage(
   if (req.image) return done(await givenImage(docker, req.image, signal), 'given');
   const ref = req.plan?.ref ?? localNodeImage(req.k8sVersion);
   const custom = req.plan?.custom ?? false;
-  const published = publishedNodeImage(req.k8sVersion);
+  const source = req.published ?? publishedSource(req.k8sVersion, undefined, undefined);
+  const published = publishedRef(source, req.k8sVersion);
   if (req.build !== 'always') {
-    if (await docker.imageExists(ref)) return done(ref, 'local');
-    if (!custom && (await docker.imageExists(published))) return done(published, 'local');
+    // A repository the user named is the image they asked for: a local bake is not it.
+    const local = custom ? [ref] : source.explicit ? [published] : [ref, published];
+    for (const candidate of local) if (await docker.imageExists(candidate)) return done(candidate, 'local');
     if (req.plan && req.cache) {
       const t = performance.now();
       const restored = await restoreImage(
         docker,
         ref,
-        { ...req.cache, key: req.plan.key, prefixes: [`${req.plan.key}-`], signal },
+        {
+          ...req.cache,
+          key: req.plan.key,
+          prefixes: [`${req.plan.key}-`],
+          ...(custom ? {} : { accept: [published] }),
+          signal,
+        },
         log,
       );
       steps['cache-restore'] = round((performance.now() - t) / 1000);
@@ -70,21 +88,14 @@ export async function resolveImage(
         steps['cache-fetch'] = restored.seconds.restore;
         steps['cache-verify'] = restored.seconds.verify;
         steps['cache-load'] = restored.seconds.load;
-        return done(ref, 'cache', true);
+        return done(restored.ref, 'cache', true);
       }
       log.info(`cache miss: ${restored.reason}`);
     }
     if (!custom) {
-      const t = performance.now();
-      const failure = await docker.pull(published, signal).then(
-        () => undefined,
-        (err: unknown) => err,
-      );
-      steps.pull = round((performance.now() - t) / 1000);
-      if (failure === undefined) return done(published, 'pull');
-      if (signal.aborted) throw failure;
-      if (!req.bake && req.build !== 'never') throw pullFailed(published, failure);
-      log.info(`no published node image (${errorMessage(failure)})`);
+      const pulled = await pullOrReason(docker, source, req, log, signal, steps);
+      if ('ref' in pulled) return done(pulled.ref, 'pull');
+      if (!req.bake && req.build !== 'never') throw new ImageNotFoundError(pulled.reason);
     }
     if (req.build === 'never') {
       throw new ImageNotFoundError(
@@ -114,7 +125,33 @@ async function givenImage(docker: DockerClient, image: string, signal: AbortSign
   return image;
 }
 
-function pullFailed(ref: string, err: unknown): KindActionError {
-  if (err instanceof KindActionError) return err;
-  return new ImageNotFoundError(`pull ${ref}: ${errorMessage(err)}`);
+/**
+ * The published image, pulled; or why not. A registry that cannot serve it
+ * is one warning naming the reference and the reason; a refusal (digest or
+ * architecture) is thrown, never fallen back from.
+ */
+async function pullOrReason(
+  docker: DockerClient,
+  source: PublishedSource,
+  req: ImageRequest,
+  log: Logger,
+  signal: AbortSignal,
+  steps: Record<string, number>,
+): Promise<{ ref: string } | { reason: string }> {
+  const skip = pullSkipReason(source, req.k8sVersion);
+  if (skip) {
+    log.info(`not pulling: ${skip}`);
+    return { reason: skip };
+  }
+  const t = performance.now();
+  try {
+    return { ref: await pullPublished(docker, source, req.k8sVersion, nodeArch(), log, signal) };
+  } catch (err) {
+    if (!(err instanceof PullFailedError)) throw err;
+    const next = req.build === 'never' || !req.bake ? 'giving up' : 'baking the image here instead';
+    log.warn(`could not pull ${err.detail}; ${next}`);
+    return { reason: `pull ${err.detail}` };
+  } finally {
+    steps.pull = round((performance.now() - t) / 1000);
+  }
 }

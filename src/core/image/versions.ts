@@ -1,5 +1,6 @@
 import table from '../../../versions.json' with { type: 'json' };
 import { UsageError } from '../errors.js';
+import { nodeArch } from '../package.js';
 
 /** One supported Kubernetes minor, as the version table (versions.json) pins it. */
 export interface KubernetesRelease {
@@ -11,6 +12,8 @@ export interface KubernetesRelease {
   coredns: string;
   cniPlugins: string;
   pause: string;
+  /** sha256 digest of the published multi-arch index of this version; undefined until published. */
+  digest: string | undefined;
 }
 
 /** The runtime every node image ships, whatever its Kubernetes version. */
@@ -22,7 +25,7 @@ export interface RuntimeVersions {
 
 /** Every supported minor, newest first. */
 export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = Object.entries(table.kubernetes)
-  .map(([minor, row]) => ({ minor, ...row }))
+  .map(([minor, row]) => ({ minor, ...row, digest: row.digest ?? undefined }))
   .sort((a, b) => compareVersions(b.version, a.version));
 
 export const RUNTIME_VERSIONS: RuntimeVersions = table.runtime;
@@ -60,14 +63,20 @@ export function kubernetesRelease(version: string): KubernetesRelease {
   return row;
 }
 
-/** The tag a local bake produces; `up` looks for it first. */
-export function localNodeImage(version: string): string {
-  return `kind-action/node:v${version}`;
+/** The one repository the node images are published to (versions.json's repository). */
+export const NODE_REPOSITORY: string = table.repository;
+
+/**
+ * The tag a local bake produces; `up` looks for it first. Another
+ * architecture's bake is tagged apart (…-arm64), as its base image is.
+ */
+export function localNodeImage(version: string, arch?: string): string {
+  return `kind-action/node:v${version}${arch === undefined || arch === nodeArch() ? '' : `-${arch}`}`;
 }
 
-/** Where a published node image would be pulled from. */
-export function publishedNodeImage(version: string): string {
-  return `ghcr.io/kind-action/node:v${version}`;
+/** The tag of a version in a node image repository (the default one or a mirror). */
+export function publishedTag(version: string): string {
+  return `v${version}`;
 }
 
 function compareVersions(a: string, b: string): number {
