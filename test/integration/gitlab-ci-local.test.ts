@@ -19,9 +19,12 @@ import { buildJobImages, JOB_IMAGES } from '../support/job-image.js';
 /**
  * gitlab/kind.gitlab-ci.yml, included by a sample .gitlab-ci.yml, run by gitlab-ci-local (a
  * GitLab CI emulator: Docker-executor semantics, services on a per-job network): the node is the
- * template's own `services:` entry, and the job ends in `kubectl get nodes` from its container.
+ * template's own `services:` entry (the published image's name, held by the locally baked node),
+ * and the job ends in `kubectl get nodes` from its container.
  */
 const KUBECTL = join(inject('kubeBin'), 'kubectl');
+/** The node image the project's setup baked. */
+const REAL_NODE = inject('nodeImage');
 const SERVICE_IMAGE = resolveJob(loadPipeline('gitlab/kind.gitlab-ci.yml'), '.kind').services[0]?.name ?? '';
 const BASE = 'debian:trixie-slim';
 
@@ -29,10 +32,18 @@ const scratch = mkdtempSync(join(tmpdir(), 'ka-gitlab-ci-local-'));
 const project = join(scratch, 'project');
 let tool: GitlabCiLocal;
 let waitImage = '';
+/** Whether this file tagged the baked node as the template's service image (removed after). */
+let tagged = false;
 
 beforeAll(async () => {
-  // The template's service image is the node the project's setup baked (no registry here).
-  await execOk('docker', ['image', 'inspect', '--format', '{{.Id}}', SERVICE_IMAGE]);
+  // The template names the published image (versions.json's repository), which cannot be pulled
+  // here: the baked node stands in for it under that name, as a pull would leave it.
+  expect(SERVICE_IMAGE).toMatch(/^ghcr\.io\/.+:v\d+\.\d+\.\d+$/);
+  expect(SERVICE_IMAGE.endsWith(REAL_NODE.slice(REAL_NODE.indexOf(':')))).toBe(true);
+  if ((await exec('docker', ['image', 'inspect', SERVICE_IMAGE])).code !== 0) {
+    await execOk('docker', ['tag', REAL_NODE, SERVICE_IMAGE]);
+    tagged = true;
+  }
   await buildJobImages();
   waitImage = await buildWaitImage();
   tool = await ensureGitlabCiLocal();
@@ -52,8 +63,9 @@ beforeAll(async () => {
   });
 }, 600_000);
 
-afterAll(() => {
+afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
+  if (tagged) await execOk('docker', ['rmi', SERVICE_IMAGE]);
 });
 
 /** Everything gitlab-ci-local names gcl-… or gitlab-ci-local-… on the daemon. */
