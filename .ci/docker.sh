@@ -12,6 +12,8 @@ fi
 command -v debootstrap >/dev/null 2>&1 || apt-get install -y -qq debootstrap >/dev/null
 # The image cache compresses with zstd where it is installed (as on GitHub's runners).
 command -v zstd >/dev/null 2>&1 || apt-get install -y -qq zstd >/dev/null
+# gitlab-ci-local (the GitLab CI emulator the tests run) copies the project with rsync.
+command -v rsync >/dev/null 2>&1 || apt-get install -y -qq rsync >/dev/null
 
 # Nodes run many processes that watch files; the VM default of 128 instances is too low.
 sysctl -qw fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=1048576 || true

@@ -1,0 +1,66 @@
+// The workflows' one reader of versions.json (plain Node, no dependencies, so a
+// job can run it right after checkout):
+//
+//   node scripts/ci-versions.mjs outputs [--release] key=value lines for $GITHUB_OUTPUT:
+//                                                     minors, architectures (JSON arrays),
+//                                                     default, and (--release: required)
+//                                                     repository, registry
+//   node scripts/ci-versions.mjs set-digest MINOR DIGEST
+//                                                     write a published index's digest into
+//                                                     the table (the release's write-back)
+//
+// NODE_REPOSITORY (a mirror, or a local registry under test) overrides the
+// table's repository. Matrices are built from these outputs at run time, so no
+// workflow lists a version by hand.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const TABLE = new URL('../versions.json', import.meta.url);
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const REPOSITORY = /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/;
+
+function fail(message) {
+  process.stderr.write(`ci-versions: ${message}\n`);
+  process.exit(2);
+}
+
+function readTable() {
+  return JSON.parse(readFileSync(TABLE, 'utf8'));
+}
+
+function outputs(env, release) {
+  const table = readTable();
+  const lines = {
+    minors: JSON.stringify(Object.keys(table.kubernetes)),
+    architectures: JSON.stringify(table.architectures),
+    default: table.defaultMinor,
+  };
+  const repository = env.NODE_REPOSITORY || table.repository;
+  if (release && !repository) fail('no repository: set NODE_REPOSITORY or "repository" in versions.json');
+  if (repository) {
+    if (!REPOSITORY.test(repository)) fail(`NODE_REPOSITORY: "${repository}" is not REGISTRY/NAME`);
+    lines.repository = repository;
+    lines.registry = repository.slice(0, repository.indexOf('/'));
+  }
+  return Object.entries(lines)
+    .map(([key, value]) => `${key}=${value}\n`)
+    .join('');
+}
+
+/** Rewrite only the `"digest": …` line inside the minor's entry, keeping the file's layout. */
+function setDigest(minor, digest) {
+  if (!DIGEST.test(digest ?? '')) fail(`digest: "${digest}" is not sha256:<64 hex>`);
+  const table = readTable();
+  if (!table.kubernetes[minor]) fail(`minor: "${minor}" is not in versions.json`);
+  const text = readFileSync(TABLE, 'utf8');
+  const start = text.indexOf(`"${minor}": {`);
+  const end = text.indexOf('}', start);
+  const entry = text.slice(start, end);
+  const line = /"digest": (null|"sha256:[0-9a-f]{64}")/;
+  if (!line.test(entry)) fail(`versions.json: the ${minor} entry has no "digest" field`);
+  writeFileSync(TABLE, text.slice(0, start) + entry.replace(line, `"digest": "${digest}"`) + text.slice(end));
+}
+
+const [command, ...args] = process.argv.slice(2);
+if (command === 'outputs') process.stdout.write(outputs(process.env, args[0] === '--release'));
+else if (command === 'set-digest') setDigest(args[0], args[1]);
+else fail(`unknown command "${command ?? ''}" (outputs [--release], set-digest MINOR DIGEST)`);

@@ -1,0 +1,147 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { nodeCreateOptions } from '../../src/core/cluster/create-options.js';
+import { exec, execOk } from '../support/exec.js';
+import {
+  buildWaitImage,
+  ensureGitlabCiLocal,
+  fallbackFlags,
+  type GitlabCiLocal,
+  gitProject,
+  runPipeline,
+  writeFallbackExecutable,
+} from '../support/gitlab-ci-local.js';
+import { loadPipeline, resolveJob } from '../support/gitlab-config.js';
+import { buildJobImages, JOB_IMAGES } from '../support/job-image.js';
+
+/**
+ * gitlab/kind.gitlab-ci.yml, included by a sample .gitlab-ci.yml, run by gitlab-ci-local (a
+ * GitLab CI emulator: Docker-executor semantics, services on a per-job network): the node is the
+ * template's own `services:` entry (the published image's name, held by the locally baked node),
+ * and the job ends in `kubectl get nodes` from its container.
+ */
+const KUBECTL = join(inject('kubeBin'), 'kubectl');
+/** The node image the project's setup baked. */
+const REAL_NODE = inject('nodeImage');
+const SERVICE_IMAGE = resolveJob(loadPipeline('gitlab/kind.gitlab-ci.yml'), '.kind').services[0]?.name ?? '';
+const BASE = 'debian:trixie-slim';
+
+const scratch = mkdtempSync(join(tmpdir(), 'ka-gitlab-ci-local-'));
+const project = join(scratch, 'project');
+let tool: GitlabCiLocal;
+let waitImage = '';
+/** Whether this file tagged the baked node as the template's service image (removed after). */
+let tagged = false;
+
+beforeAll(async () => {
+  // The template names the published image (versions.json's repository), which cannot be pulled
+  // here: the baked node stands in for it under that name, as a pull would leave it.
+  expect(SERVICE_IMAGE).toMatch(/^ghcr\.io\/.+:v\d+\.\d+\.\d+$/);
+  expect(SERVICE_IMAGE.endsWith(REAL_NODE.slice(REAL_NODE.indexOf(':')))).toBe(true);
+  if ((await exec('docker', ['image', 'inspect', SERVICE_IMAGE])).code !== 0) {
+    await execOk('docker', ['tag', REAL_NODE, SERVICE_IMAGE]);
+    tagged = true;
+  }
+  await buildJobImages();
+  waitImage = await buildWaitImage();
+  tool = await ensureGitlabCiLocal();
+  await gitProject(project, {
+    'kind.gitlab-ci.yml': readFileSync('gitlab/kind.gitlab-ci.yml', 'utf8'),
+    '.gitlab-ci.yml': [
+      'include:',
+      '  - local: /kind.gitlab-ci.yml',
+      'kubernetes:',
+      '  extends: .kind',
+      `  image: ${JOB_IMAGES.curl.tag}`,
+      '  script:',
+      '    - kubectl get nodes -o wide',
+      '    - kubectl get nodes --no-headers | grep -q " Ready "',
+      '',
+    ].join('\n'),
+  });
+}, 600_000);
+
+afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
+  if (tagged) await execOk('docker', ['rmi', SERVICE_IMAGE]);
+});
+
+/** Everything gitlab-ci-local names gcl-… or gitlab-ci-local-… on the daemon. */
+async function gclLeftovers(): Promise<string[]> {
+  const list = async (...args: string[]) => (await execOk('docker', args)).split('\n').filter(Boolean);
+  return [
+    ...(await list('ps', '-a', '--filter', 'name=gcl-', '--format', '{{.Names}}')),
+    ...(await list('volume', 'ls', '-q', '--filter', 'name=gcl-')),
+    ...(await list('network', 'ls', '--filter', 'name=gitlab-ci-local', '--format', '{{.Name}}')),
+  ];
+}
+
+/** Whether this daemon starts a --privileged container, and its error when it does not. */
+async function privileged(): Promise<{ ok: boolean; error: string }> {
+  const r = await exec('docker', ['run', '--rm', '--privileged', '--entrypoint', 'true', BASE]);
+  return { ok: r.code === 0, error: r.stderr };
+}
+
+const options = (): string[] => [
+  '--privileged',
+  '--pull-policy',
+  'if-not-present',
+  // Its helper (chown of the build volume) and service health check images, local.
+  '--helper-image',
+  BASE,
+  '--wait-image',
+  waitImage,
+  '--volume',
+  `${KUBECTL}:/usr/local/bin/kubectl:ro`,
+];
+
+describe('the GitLab template under gitlab-ci-local', () => {
+  test('--privileged, as gitlab-ci-local passes it: the job reaches kubectl get nodes where the daemon grants it', async () => {
+    const probe = await privileged();
+    const r = await runPipeline(tool, { project, job: 'kubernetes', args: options() });
+    const out = r.stdout + r.stderr;
+    if (probe.ok) {
+      expect(r.code, out).toBe(0);
+      expect(out).toMatch(/kind-control-plane\s+Ready/);
+    } else {
+      // This machine: the service (the node) cannot start; gitlab-ci-local says why and fails.
+      expect(probe.error).toContain('unable to apply caps: operation not permitted');
+      expect(r.code).not.toBe(0);
+      expect(out).toContain(`docker start`);
+      expect(out).toContain('unable to apply caps: operation not permitted');
+      expect(out).not.toContain('kind-action: Kubernetes ready');
+    }
+    expect(await gclLeftovers()).toEqual([]);
+  }, 600_000);
+
+  test("the capability fallback, through gitlab-ci-local's --container-executable: kubectl get nodes from the job container", async () => {
+    // The product's own fallback options (what `kind-action up` uses when --privileged is refused).
+    const fallback = nodeCreateOptions({
+      cluster: 'gitlab-ci-local',
+      session: 'test',
+      image: SERVICE_IMAGE,
+      privilege: 'fallback',
+      ports: [],
+      env: {},
+      cgroupVersion: '1',
+    }).HostConfig;
+    const executable = join(scratch, 'docker-fallback');
+    writeFallbackExecutable(executable, fallbackFlags(fallback ?? {}));
+    const r = await runPipeline(tool, {
+      project,
+      job: 'kubernetes',
+      args: [...options(), '--container-executable', executable],
+    });
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(0);
+    expect(out).toContain(`started service image: ${SERVICE_IMAGE} with aliases: kind`);
+    expect(out).toMatch(/node service "kind" reached at kind \(\d+\.\d+\.\d+\.\d+; Docker executor/);
+    expect(out).toContain('KUBECONFIG=/tmp/kind-action/kubeconfig, server https://kind:8443');
+    expect(out).toContain('$ kubectl get nodes -o wide');
+    expect(out).toMatch(/kind-control-plane\s+Ready\s+control-plane/);
+    expect(out).toContain('PASS  kubernetes');
+    expect(await gclLeftovers()).toEqual([]);
+  }, 600_000);
+});
