@@ -40,7 +40,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     core.setFailed(describeError(err, inputName));
     return;
   }
-  const exposure = exposureWarning(inputs.listenAddress);
+  const exposure = exposureWarning(inputs.listenAddress, 'listen-address');
   if (exposure) log.warn(exposure);
   const temp = env.RUNNER_TEMP || tmpdir();
   const state: MainState = {

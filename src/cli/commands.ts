@@ -21,7 +21,7 @@ import type { Session } from './session.js';
 export async function upCommand(s: Session, raw: RawUp): Promise<void> {
   const inputs = upInputs(raw, s.env);
   const registry = registryLogin(s.env);
-  const exposure = exposureWarning(inputs.listenAddress);
+  const exposure = exposureWarning(inputs.listenAddress, '--listen-address');
   if (exposure) s.log.warn(exposure);
   const docker = await s.docker();
   const published = await publishedSourceFor(

@@ -29,11 +29,14 @@ describe('up / status / kubeconfig / logs / down against the real engine', () =>
         'configUrl',
         'containerId',
         'dockerHost',
+        'image',
+        'imageSource',
         'kubeconfig',
         'name',
         'phases',
         'privilege',
         'readySeconds',
+        'waitedFor',
       ].sort(),
     );
     expect(out.name).toBe('life');

@@ -39,7 +39,7 @@ function parseNetwork(value: string): string {
 }
 
 /** The warning an adapter gives when the node's ports listen beyond loopback; none on loopback. */
-export function exposureWarning(listenAddress: string): string | undefined {
+export function exposureWarning(listenAddress: string, label: string): string | undefined {
   if (listenAddress === '127.0.0.1' || listenAddress === '::1') return undefined;
-  return `listen address ${listenAddress}: the node's Docker API (root on the node) and Kubernetes API will be reachable from other machines`;
+  return `${label} ${listenAddress}: the node's Docker API (root on the node) and Kubernetes API will be reachable from other machines`;
 }
