@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { RegistryLogin } from '../cluster/registry-login.js';
+import { credentialsFromHelper } from './cred-helper.js';
 import type { RegistryAuth } from './registry.js';
 
 const DOCKER_HUB = 'docker.io';
@@ -14,8 +15,9 @@ export function registryHost(repository: string): string {
 /**
  * Credentials for the registry of `repository`, as `up` finds them: the
  * REGISTRY / REGISTRY_USER / REGISTRY_PASSWORD login when it names that
- * host, else the `auths` entry of the Docker config file (`docker login`
- * writes it). A credential helper's store is not read; none: anonymous.
+ * host, else what the Docker config file says, in the Docker CLI's order: the
+ * host's `credHelpers` entry, else the `credsStore`, else its `auths` entry
+ * (`docker login` writes one of them); none: anonymous.
  */
 export async function registryAuth(
   repository: string,
@@ -29,7 +31,28 @@ export async function registryAuth(
   if (!dockerConfigFile) return undefined;
   const text = await readFile(dockerConfigFile, 'utf8').catch(() => undefined);
   if (!text) return undefined;
+  const helper = helperFor(text, host);
+  if (helper) return credentialsFromHelper(helper, helperServer(host), host);
   return fromDockerConfig(text, host);
+}
+
+/** The credential helper a Docker config file's text names for `host`, if any. */
+export function helperFor(text: string, host: string): string | undefined {
+  let config: { credHelpers?: Record<string, unknown>; credsStore?: unknown };
+  try {
+    config = JSON.parse(text) as typeof config;
+  } catch {
+    return undefined;
+  }
+  const names = host === DOCKER_HUB ? ['https://index.docker.io/v1/', DOCKER_HUB] : [host, `https://${host}`];
+  const own = names.map((n) => config.credHelpers?.[n]).find((h) => typeof h === 'string' && h !== '');
+  if (typeof own === 'string') return own;
+  return typeof config.credsStore === 'string' && config.credsStore !== '' ? config.credsStore : undefined;
+}
+
+/** The server name a credential helper stores a host's login under (Docker Hub's is its v1 URL). */
+function helperServer(host: string): string {
+  return host === DOCKER_HUB ? 'https://index.docker.io/v1/' : host;
 }
 
 /** The `auths` entry for `host` of a Docker config file's text, decoded. */

@@ -13,6 +13,8 @@ export interface RegistryAuth {
   username: string;
   password: string;
   serveraddress: string;
+  /** An identity (refresh) token instead of a password, from a credential helper. */
+  identitytoken?: string;
 }
 
 export interface Platform {

@@ -58,8 +58,10 @@ export async function craneEnv(
   if (!auth) return { env: { ...toolEnv }, dispose: async () => {} };
   const dir = await mkdtemp(join(tmp, 'kind-action-publish-'));
   const file = join(dir, 'config.json');
-  const encoded = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
-  await writeFile(file, JSON.stringify({ auths: { [auth.serveraddress]: { auth: encoded } } }), {
+  const entry = auth.identitytoken
+    ? { identitytoken: auth.identitytoken }
+    : { auth: Buffer.from(`${auth.username}:${auth.password}`).toString('base64') };
+  await writeFile(file, JSON.stringify({ auths: { [auth.serveraddress]: entry } }), {
     mode: 0o600,
   });
   await chmod(file, 0o600);
