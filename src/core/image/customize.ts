@@ -100,6 +100,7 @@ export async function customizeImage(
       log.info(`loading preload image ${ref} into the node`);
       await inner.images().load(await docker.images().save(ref));
     }
+    await idNamesGone(docker, node.id);
     await docker.stopContainer(node.id, 10);
     await saveSeed(docker, node.id, cluster, session, join(ctx, 'containerd.tar.zst'), made, opts.signal);
     await writeFile(join(ctx, 'Dockerfile'), `FROM ${opts.base}\nCOPY containerd.tar.zst ${STORE_SEED}\n`);
@@ -168,4 +169,20 @@ async function dockerReady(readyUrl: string, signal: AbortSignal): Promise<void>
   throw new BakeError(
     `the customizing node's Docker did not answer within ${DOCKER_READY_MS / 1000}s (${last})`,
   );
+}
+
+const IMAGE_ID_NAME = /^sha256:[0-9a-f]{64}$/m;
+
+/**
+ * Wait (at most 5 s) until the node's agent has removed the second name the
+ * CRI gives each new image (its configuration digest; image/agent/idrefs.go),
+ * so the saved store does not carry one: the agent removes those names as
+ * they appear, not at start.
+ */
+async function idNamesGone(docker: DockerClient, id: string): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const r = await docker.exec(id, ['ctr', '-n', 'k8s.io', 'images', 'ls', '-q'], { timeoutMs: 10_000 });
+    if (r.code === 0 && !IMAGE_ID_NAME.test(r.output)) return;
+    await sleep(250);
+  }
 }

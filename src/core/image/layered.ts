@@ -57,6 +57,7 @@ export async function layeredBase(
  * The customized image from a top-layers entry: the base found locally or
  * pulled (by the digest the entry names), then the layers above it loaded.
  * Skipped on a daemon whose image store cannot take such an archive.
+ * `pullFailed`: the published image could not be pulled for it.
  */
 export async function restoreTopLayers(
   docker: DockerClient,
@@ -68,9 +69,10 @@ export async function restoreTopLayers(
   log: Logger,
   signal: AbortSignal,
   steps: Record<string, number>,
-): Promise<{ ref: string } | undefined> {
+): Promise<{ ref: string } | { pullFailed: string } | undefined> {
   if (usesContainerdStore(await docker.info())) return undefined;
   const t = performance.now();
+  let pullFailed: string | undefined;
   const restored = await restoreLayers(
     docker,
     plan.ref,
@@ -79,14 +81,19 @@ export async function restoreTopLayers(
       key: base.key,
       prefixes: [`${base.key}-`],
       signal,
-      ensureBase: (b: BaseImage) => ensureBase(docker, b, base, source, version, log, signal, steps),
+      ensureBase: async (b: BaseImage) => {
+        const found = await ensureBase(docker, b, base, source, version, log, signal, steps);
+        if ('reason' in found && found.reason.startsWith('pull ')) pullFailed = found.reason;
+        return found;
+      },
     },
     log,
   );
   steps['cache-restore'] = round((performance.now() - t) / 1000);
   if (!restored.hit) {
     log.info(`no top layers restored: ${restored.reason}`);
-    return undefined;
+    // The published image could not be pulled (one warning said so): not asked again.
+    return pullFailed ? { pullFailed } : undefined;
   }
   log.info(
     `image path: the published ${base.repository}@${base.digest.slice(0, 19)}… plus its cached top layers`,

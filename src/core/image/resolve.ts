@@ -80,6 +80,8 @@ export async function resolveImage(
       req.plan && req.customize
         ? await layeredBase(docker, source, req.k8sVersion, req.plan, log)
         : undefined;
+    // False once the published image could not be pulled (one warning said so): not asked again.
+    let basePull = true;
     if (req.plan && req.cache && layered) {
       const top = await restoreTopLayers(
         docker,
@@ -92,7 +94,8 @@ export async function resolveImage(
         signal,
         steps,
       );
-      if (top) return done(top.ref, 'cache', true);
+      if (top && 'ref' in top) return done(top.ref, 'cache', true);
+      basePull = top === undefined;
     }
     if (req.plan && req.cache) {
       const restored = await restoreWhole(
@@ -106,7 +109,7 @@ export async function resolveImage(
       );
       if (restored) return done(restored, 'cache', true);
     }
-    if (layered && req.customize && req.build !== 'never') {
+    if (layered && basePull && req.customize && req.build !== 'never') {
       const pulled = await pullOrReason(
         docker,
         source,
