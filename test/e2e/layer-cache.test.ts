@@ -130,6 +130,11 @@ describe('a preload added to the published node, cached as its own layer', () =>
     // The customization leaves no container or volume behind.
     const managed = await docker.listContainers({ all: true, filters: { name: ['kind-action-customize-'] } });
     expect(managed).toEqual([]);
+    const volumes = await docker.listVolumes({ filters: { label: ['io.kind-action.managed=true'] } });
+    const customizing = (volumes.Volumes ?? []).filter((v) =>
+      v.Labels?.['io.kind-action.cluster']?.startsWith('customize-'),
+    );
+    expect(customizing).toEqual([]);
     const base = await docker.getImage(`${repository}:v${E2E_K8S}`).inspect();
     const image = await docker.getImage(REF).inspect();
     imageId = image.Id;
