@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bake } from '../core/bake/bake.js';
 import { bakeDefaults } from '../core/bake/defaults.js';
+import { PrivilegeMemo } from '../core/cluster/privilege.js';
+import { registryAuth } from '../core/docker/auth.js';
 import type { DockerClient } from '../core/docker/client.js';
+import { customizeImage } from '../core/image/customize.js';
+import type { ImageRequest } from '../core/image/resolve.js';
 import type { Logger } from '../core/logger.js';
 import type { RunEnv } from '../core/run-env.js';
 import type { Inputs } from './inputs.js';
@@ -50,4 +54,32 @@ export function actionBake(
       if (secretDir) await rm(secretDir, { recursive: true, force: true });
     }
   };
+}
+
+/**
+ * The Action's customization of the published image: the inputs' preloads,
+ * pulled with the registry login (or the Docker config's credentials) when
+ * this Docker does not have them.
+ */
+export function actionCustomize(
+  docker: DockerClient,
+  inputs: Inputs,
+  env: RunEnv,
+  log: Logger,
+): NonNullable<ImageRequest['customize']> {
+  return (base, tag, signal) =>
+    customizeImage(
+      docker,
+      {
+        base: base.ref,
+        basePinned: base.pinned,
+        tag,
+        preload: inputs.preloadImages,
+        authFor: (ref) => registryAuth(ref, inputs.registry, env.dockerConfigFile),
+        privilege: 'auto',
+        memo: PrivilegeMemo.inDir(env.stateDir),
+        signal,
+      },
+      log,
+    );
 }

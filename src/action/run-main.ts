@@ -21,7 +21,7 @@ import { trapSignals } from '../core/signals.js';
 import { ActionsCacheStore, runSaveKey } from './cache-store.js';
 import { collectDiagnostics } from './diagnostics.js';
 import { exportHandoff } from './handoff.js';
-import { actionBake } from './image.js';
+import { actionBake, actionCustomize } from './image.js';
 import { getInputs, type Inputs, inputName } from './inputs.js';
 import { installKubectl } from './kubectl.js';
 import { actionsLogger } from './logger.js';
@@ -153,6 +153,7 @@ async function startCluster(
       plan,
       cache: store ? { store, workDir, toolPath: runEnv.toolEnv.PATH ?? '' } : undefined,
       bake: actionBake(docker, inputs, runEnv, log),
+      customize: plan?.layers ? actionCustomize(docker, inputs, runEnv, log) : undefined,
     },
     log,
   );
@@ -191,7 +192,11 @@ function cacheStore(env: RunEnv, log: Logger): CacheStore {
   return new LocalDirectoryStore(dir);
 }
 
-/** Post saves the image when this run baked or pulled it and caching is on. */
+/**
+ * Post saves the image when this run baked or pulled it and caching is on:
+ * a customized published image as its own layers (under the top-layers key),
+ * anything else whole.
+ */
 function saveRequest(
   resolution: Resolution,
   plan: ImagePlan | undefined,
@@ -201,16 +206,20 @@ function saveRequest(
   env: NodeJS.ProcessEnv,
 ): MainState['save'] {
   if ((resolution.source !== 'bake' && resolution.source !== 'pull') || !plan || !store) return undefined;
-  if (store instanceof ActionsCacheStore) {
-    return { ref: resolution.ref, key: runSaveKey(plan.key, env), workDir, store: 'actions' };
-  }
-  return {
+  const actions = store instanceof ActionsCacheStore;
+  const keyFor = (key: string): string => (actions ? runSaveKey(key, env) : key);
+  const l = resolution.layers;
+  const layers = l
+    ? { base: { ref: l.ref, repository: l.repository, digest: l.digest }, wholeKey: keyFor(plan.key) }
+    : undefined;
+  const common = {
     ref: resolution.ref,
-    key: plan.key,
+    key: keyFor(l ? l.key : plan.key),
     workDir,
-    store: 'local',
-    localDir: join(runEnv.cacheDir, 'images'),
+    ...(layers ? { layers } : {}),
   };
+  if (actions) return { ...common, store: 'actions' };
+  return { ...common, store: 'local', localDir: join(runEnv.cacheDir, 'images') };
 }
 
 async function publish(result: UpResult, resolution: Resolution, inputs: Inputs): Promise<void> {

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { saveImage } from '../core/cache/image-cache.js';
+import { saveLayers } from '../core/cache/layer-cache.js';
 import { LocalDirectoryStore } from '../core/cache/local-store.js';
 import type { CacheStore } from '../core/cache/store.js';
 import { down } from '../core/cluster/down.js';
@@ -66,6 +67,18 @@ async function saveToCache(
 ): Promise<void> {
   const store: CacheStore =
     save.store === 'actions' ? new ActionsCacheStore(log) : new LocalDirectoryStore(save.localDir ?? '');
-  const result = await saveImage(docker, save.ref, save.key, { store, workDir: save.workDir, toolPath }, log);
+  const opts = { store, workDir: save.workDir, toolPath };
+  let wholeKey = save.key;
+  if (save.layers) {
+    const top = await saveLayers(docker, save.ref, save.layers.base, save.key, opts, log);
+    if (top.saved) return;
+    if (!top.wholeImage) {
+      core.warning(`the node image was not cached: ${top.reason}`);
+      return;
+    }
+    core.warning(`the node image is cached whole: ${top.reason}`);
+    wholeKey = save.layers.wholeKey;
+  }
+  const result = await saveImage(docker, save.ref, wholeKey, opts, log);
   if (!result.saved) core.warning(`the node image was not cached: ${result.reason}`);
 }

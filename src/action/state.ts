@@ -20,7 +20,15 @@ export interface MainState {
   /** main already wrote diagnostics (post does not repeat them). */
   diagnosed: boolean;
   /** Set when this run baked the image: post saves it to the cache. */
-  save?: { ref: string; key: string; workDir: string; store: 'actions' | 'local'; localDir?: string };
+  save?: {
+    ref: string;
+    key: string;
+    workDir: string;
+    store: 'actions' | 'local';
+    localDir?: string;
+    /** The image is a published one plus its own layers: save those (`key`), else the whole image (`wholeKey`). */
+    layers?: { base: { ref: string; repository: string; digest: string }; wholeKey: string };
+  };
 }
 
 export function saveMainState(state: MainState): void {

@@ -270,3 +270,86 @@ describe('resolveImage: refusals name their field', () => {
     expect((error as ImageNotFoundError).detail).toMatch(detail);
   });
 });
+
+describe('resolveImage: a published image with the user preloads added', () => {
+  const layers = {
+    toolVersion: '0.1.0',
+    k8sVersion: V,
+    arch: nodeArch(),
+    preload: ['redis:7'],
+    hooks: {},
+    suffix: '',
+  };
+  const preloaded: ImagePlan = { ...custom, layers };
+
+  function customizing(world: World, req: Partial<ImageRequest>) {
+    const made: string[] = [];
+    const customize: ImageRequest['customize'] = async (base, tag) => {
+      made.push(`customize ${base.ref} (${base.pinned}) as ${tag}`);
+    };
+    return { ...run(world, { plan: preloaded, customize, ...req }), made };
+  }
+
+  test('pulls the published image by its pin and customizes it: source bake, the layers to save named', async () => {
+    const r = customizing({ present: [], registry: { [PUBLISHED]: { digest: DIGEST } } }, {});
+    const resolution = await r.result;
+    expect(resolution).toMatchObject({ ref: preloaded.ref, source: 'bake', cacheHit: false });
+    expect(resolution.layers).toMatchObject({ repository: NODE_REPOSITORY, digest: DIGEST, ref: PUBLISHED });
+    expect(resolution.layers?.key).toMatch(/^kind-action-node-v1\.35\.4-layers-linux-/);
+    expect(r.calls).toEqual([`pull ${PUBLISHED}@${DIGEST}`]);
+    expect(r.made).toEqual([`customize ${PUBLISHED} (${NODE_REPOSITORY}@${DIGEST}) as ${preloaded.ref}`]);
+    expect(Object.keys(resolution.steps)).toEqual(['pull', 'customize']);
+  });
+
+  test('a mirror: the digest its tag names is the base, and a moved tag is another key', async () => {
+    const a = await customizing(
+      { present: [], registry: { [MIRRORED]: { digest: DIGEST } } },
+      { published: MIRROR },
+    ).result;
+    const b = await customizing(
+      { present: [], registry: { [MIRRORED]: { digest: OTHER } } },
+      { published: MIRROR },
+    ).result;
+    expect(a.layers?.digest).toBe(DIGEST);
+    expect(b.layers?.digest).toBe(OTHER);
+    expect(a.layers?.key).not.toBe(b.layers?.key);
+  });
+
+  test('another pin of the published image is another key', async () => {
+    const a = await customizing({ present: [], registry: { [PUBLISHED]: { digest: DIGEST } } }, {}).result;
+    const b = await customizing(
+      { present: [], registry: { [PUBLISHED]: { digest: OTHER } } },
+      { published: { ...PINNED, digest: OTHER } },
+    ).result;
+    expect(a.layers?.key).not.toBe(b.layers?.key);
+  });
+
+  test.each<[string, World, Partial<ImageRequest>]>([
+    [
+      'hooks: baked from scratch',
+      { present: [], registry: { [PUBLISHED]: { digest: DIGEST } } },
+      { plan: custom },
+    ],
+    ['nothing published for the version', nothing, { published: UNPUBLISHED }],
+    ['a mirror whose registry cannot say the digest', nothing, { published: MIRROR }],
+  ])('%s: no customization, the bake', async (_, world, req) => {
+    const r = customizing(world, req);
+    await expect(r.result).resolves.toMatchObject({ ref: preloaded.ref, source: 'bake' });
+    expect(r.made).toEqual([]);
+    expect(r.calls).toContain(`bake ${preloaded.ref}`);
+  });
+
+  test('the pull of the published image fails: one warning, then the bake from scratch', async () => {
+    const r = customizing({ present: [], registry: {} }, { published: PINNED });
+    await expect(r.result).resolves.toMatchObject({ ref: preloaded.ref, source: 'bake' });
+    expect(r.made).toEqual([]);
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toContain(PUBLISHED);
+  });
+
+  test('build never: not customized either', async () => {
+    const r = customizing({ present: [], registry: { [PUBLISHED]: { digest: DIGEST } } }, { build: 'never' });
+    await expect(r.result).rejects.toBeInstanceOf(ImageNotFoundError);
+    expect(r.made).toEqual([]);
+  });
+});

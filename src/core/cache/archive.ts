@@ -47,7 +47,7 @@ export async function exportImageArchive(
       name: `kind-action-export-${session}`,
       Labels: resourceLabels(`export-${session}`, session),
     });
-    const stream = await docker.exportContainer(id);
+    const stream = await docker.images().export(id);
     await Promise.all([codec.compress(stream, tap, signal), pipeline(tap, createWriteStream(tmp))]).catch(
       (err: unknown) => {
         throw err instanceof KindActionError
@@ -84,7 +84,7 @@ export async function importImageArchive(
   const { stream, done } = codec.decompress(file);
   let events: ProgressEvent[];
   try {
-    events = await docker.importImage(stream, { repo: ref, changes: importChanges(config) });
+    events = await docker.images().import(stream, { repo: ref, changes: importChanges(config) });
   } catch (err) {
     // Nobody reads the decompressor any more: close its pipe so it exits.
     stream.destroy();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LAYERS_FORMAT } from './layer-manifest.js';
 import { ENTRY_FORMAT } from './manifest.js';
 
 /** Everything that decides the bytes of a baked node image. */
@@ -63,4 +64,49 @@ export function cacheKey(parts: CacheKeyParts): string {
 /** True when the bake differs from the plain node image of its version. */
 export function isCustomBake(parts: Pick<CacheKeyParts, 'preload' | 'hooks'>): boolean {
   return parts.preload.length > 0 || Object.keys(parts.hooks).length > 0;
+}
+
+/** Everything that decides the bytes of a published node image with the user's preloads added. */
+export interface LayersKeyParts {
+  toolVersion: string;
+  k8sVersion: string;
+  arch: string;
+  /** The published image the layers sit on: its repository and the digest it is pulled by. */
+  baseRepository: string;
+  baseDigest: string;
+  preload: readonly string[];
+  hooks: Readonly<Record<string, string>>;
+  suffix: string;
+}
+
+/**
+ * The key of a top-layers entry (the layers above a published image). The
+ * base's digest is in it, so a new published image (a new pin, or a mirror's
+ * tag moved) is a new key, as are other preloads or hooks; the entry layout
+ * (LAYERS_FORMAT) too.
+ */
+export function layersKey(parts: LayersKeyParts): string {
+  const canonical = JSON.stringify({
+    format: LAYERS_FORMAT,
+    tool: parts.toolVersion,
+    k8s: parts.k8sVersion,
+    arch: parts.arch,
+    base: `${parts.baseRepository}@${parts.baseDigest}`,
+    preload: [...new Set(parts.preload)].sort(),
+    hooks: Object.keys(parts.hooks)
+      .sort()
+      .map((name) => [name, parts.hooks[name]]),
+    suffix: parts.suffix,
+  });
+  const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 20);
+  const readable = [
+    CACHE_KEY_PREFIX,
+    `v${parts.k8sVersion}`,
+    'layers',
+    `linux-${parts.arch}`,
+    `t${parts.toolVersion}`,
+    digest,
+  ];
+  if (parts.suffix) readable.push(parts.suffix);
+  return readable.join('-');
 }

@@ -4,12 +4,13 @@ import type { Logger } from '../logger.js';
 import { demuxLogs, lastLines } from './demux.js';
 import { type DockerEndpoint, describeEndpoint } from './endpoint.js';
 import { isNotFound, mapDockerError } from './errors.js';
+import { type DaemonInfo, type ImageTransfer, imageTransfer, type ProgressEvent } from './image-transfer.js';
 import { type Call, type ExecOutput, execCollect, followLines, followPull } from './io.js';
 import { dockerodeOptions } from './options.js';
 import { pullStream, type RegistryAuth, type RegistryCalls, registryCalls } from './registry.js';
 import { followProgress, type Modem } from './streams.js';
 
-export type { ExecOutput, RegistryAuth };
+export type { ExecOutput, ProgressEvent, RegistryAuth };
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -17,14 +18,6 @@ export type ContainerInfo = Docker.ContainerInspectInfo;
 export type ContainerSummary = Docker.ContainerInfo;
 export type CreateOptions = Docker.ContainerCreateOptions;
 export type HostConfig = Docker.HostConfig;
-
-/** One event of a build or import progress stream. */
-export interface ProgressEvent {
-  stream?: string;
-  status?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-}
 
 /**
  * The one door to Docker: every call is logged at debug level and failures
@@ -85,8 +78,8 @@ export class DockerClient {
     }
   }
 
-  info(): Promise<{ ID?: string; ServerVersion?: string; CgroupVersion?: string }> {
-    return this.call('info', () => this.api.info() as Promise<{ ID?: string; ServerVersion?: string }>);
+  info(): Promise<DaemonInfo> {
+    return this.call('info', () => this.api.info() as Promise<DaemonInfo>);
   }
 
   /** `docker image inspect`, or undefined when the image is not present. */
@@ -116,6 +109,11 @@ export class DockerClient {
     return registryCalls(this.api, this.modem, this.bound, this.log);
   }
 
+  /** `docker save`, `load`, `import` and `export`. */
+  images(): ImageTransfer {
+    return imageTransfer(this.api, this.modem, this.bound);
+  }
+
   /** `docker build` of the files `entries` of `dir`; every event of the build. */
   async buildImage(
     dir: string,
@@ -133,15 +131,6 @@ export class DockerClient {
     };
     const stream = await this.call(what, () => this.api.buildImage({ context: dir, src: entries }, build));
     return this.call(what, () => followProgress(this.modem, stream, onEvent));
-  }
-
-  /** `docker import` of a tar stream as `repo`, with Dockerfile `changes`; every event. */
-  async importImage(
-    tar: NodeJS.ReadableStream,
-    opts: { repo: string; changes: string[] },
-  ): Promise<ProgressEvent[]> {
-    const stream = await this.call(`import ${opts.repo}`, () => this.api.importImage(tar, opts));
-    return this.call(`import ${opts.repo}`, () => followProgress<ProgressEvent>(this.modem, stream));
   }
 
   /** Remove an image by reference; absent is fine. */
@@ -171,11 +160,6 @@ export class DockerClient {
     return this.unlessAbsent(`copy ${path} out`, () => this.api.getContainer(id).getArchive({ path }));
   }
 
-  /** `docker export`: the container's filesystem as a tar stream. */
-  exportContainer(id: string): Promise<NodeJS.ReadableStream> {
-    return this.call(`export ${id.slice(0, 12)}`, () => this.api.getContainer(id).export());
-  }
-
   /** `docker commit` as `repo:tag` with Dockerfile `changes`. */
   async commitContainer(id: string, opts: { repo: string; tag: string; changes: string[] }): Promise<void> {
     await this.call(`commit ${opts.repo}:${opts.tag}`, () => this.api.getContainer(id).commit(opts));
@@ -189,6 +173,11 @@ export class DockerClient {
 
   async killContainer(id: string): Promise<void> {
     await this.call(`kill ${id.slice(0, 12)}`, () => this.api.getContainer(id).kill());
+  }
+
+  /** `docker stop`: SIGTERM, then SIGKILL after `seconds`. */
+  async stopContainer(id: string, seconds: number): Promise<void> {
+    await this.call(`stop ${id.slice(0, 12)}`, () => this.api.getContainer(id).stop({ t: seconds }));
   }
 
   /** Run a command (argv, no shell); stdout and stderr together, within `timeoutMs`; `stdin` written and closed. */
@@ -216,8 +205,9 @@ export class DockerClient {
   }
 
   async listVolumes(filters: Record<string, string[]>): Promise<string[]> {
-    const res = await this.call('list volumes', () => this.api.listVolumes({ filters }));
-    return (res.Volumes ?? []).map((v) => v.Name);
+    return ((await this.call('list volumes', () => this.api.listVolumes({ filters }))).Volumes ?? []).map(
+      (v) => v.Name,
+    );
   }
 
   async removeVolume(name: string): Promise<void> {
@@ -225,8 +215,7 @@ export class DockerClient {
   }
 
   async listNetworks(filters: Record<string, string[]>): Promise<string[]> {
-    const res = await this.call('list networks', () => this.api.listNetworks({ filters }));
-    return res.map((n) => n.Id);
+    return (await this.call('list networks', () => this.api.listNetworks({ filters }))).map((n) => n.Id);
   }
 
   async removeNetwork(id: string): Promise<void> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../cache/integrity.js';
-import { cacheKey, isCustomBake } from '../cache/key.js';
+import { cacheKey, isCustomBake, type LayersKeyParts } from '../cache/key.js';
 import { fromImages, hashTree, withImageIds } from '../cache/recipe.js';
 import type { DockerClient } from '../docker/client.js';
 import { VERSION } from '../version.js';
@@ -30,6 +30,12 @@ export interface ImagePlan {
   key: string;
   /** Preloads or hooks make it differ from the plain (published) node image. */
   custom: boolean;
+  /**
+   * Preloads and nothing else: the image can be made from the published one
+   * (customizeImage) and cached as the layers above it, under the key these
+   * parts give with the published image's digest (layersKey).
+   */
+  layers?: Omit<LayersKeyParts, 'baseRepository' | 'baseDigest'> | undefined;
 }
 
 /**
@@ -60,5 +66,16 @@ export async function planImage(docker: DockerClient, spec: BakeSpec): Promise<I
   const custom = isCustomBake(parts);
   const plain = localNodeImage(spec.k8sVersion);
   const ref = custom ? `${plain}-c${createHash('sha256').update(key).digest('hex').slice(0, 12)}` : plain;
-  return { ref, key, custom };
+  const preloadOnly = spec.preload.length > 0 && Object.keys(hooks).length === 0;
+  const layers = preloadOnly
+    ? {
+        toolVersion: VERSION,
+        k8sVersion: spec.k8sVersion,
+        arch: spec.arch,
+        preload: spec.preload,
+        hooks,
+        suffix: spec.cacheKeySuffix,
+      }
+    : undefined;
+  return { ref, key, custom, layers };
 }

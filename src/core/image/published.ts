@@ -10,6 +10,8 @@ import {
   PullFailedError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { nodeArch } from '../package.js';
+import { round } from '../ready/wait.js';
 import { kubernetesRelease, NODE_REPOSITORY, publishedTag } from './versions.js';
 
 /** Where the published node image of a version is pulled from. */
@@ -127,4 +129,35 @@ function failed(ref: string, err: unknown, signal: AbortSignal): unknown {
     return err;
   const reason = err instanceof KindActionError ? err.detail : errorMessage(err);
   return new PullFailedError(`${ref}: ${reason}`, { cause: err });
+}
+
+/**
+ * The published image, pulled; or why not. A registry that cannot serve it
+ * is one warning naming the reference, the reason and what happens `next`; a
+ * refusal (digest or architecture) is thrown, never fallen back from.
+ */
+export async function pullOrReason(
+  docker: DockerClient,
+  source: PublishedSource,
+  version: string,
+  next: string,
+  log: Logger,
+  signal: AbortSignal,
+  steps: Record<string, number>,
+): Promise<{ ref: string } | { reason: string }> {
+  const skip = pullSkipReason(source, version);
+  if (skip) {
+    log.info(`not pulling: ${skip}`);
+    return { reason: skip };
+  }
+  const t = performance.now();
+  try {
+    return { ref: await pullPublished(docker, source, version, nodeArch(), log, signal) };
+  } catch (err) {
+    if (!(err instanceof PullFailedError)) throw err;
+    log.warn(`could not pull ${err.detail}; ${next}`);
+    return { reason: `pull ${err.detail}` };
+  } finally {
+    steps.pull = round((performance.now() - t) / 1000);
+  }
 }

@@ -1,18 +1,12 @@
 import { restoreImage } from '../cache/image-cache.js';
 import type { CacheStore } from '../cache/store.js';
 import type { DockerClient } from '../docker/client.js';
-import { errorMessage, ImageNotFoundError, PullFailedError } from '../errors.js';
+import { errorMessage, ImageNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { nodeArch } from '../package.js';
 import { round } from '../ready/wait.js';
+import { type LayeredBase, layeredBase, restoreTopLayers } from './layered.js';
 import type { ImagePlan } from './plan.js';
-import {
-  type PublishedSource,
-  publishedRef,
-  publishedSource,
-  pullPublished,
-  pullSkipReason,
-} from './published.js';
+import { type PublishedSource, publishedRef, publishedSource, pullOrReason } from './published.js';
 import { localNodeImage } from './versions.js';
 
 export type ImageSource = 'given' | 'local' | 'cache' | 'pull' | 'bake';
@@ -32,20 +26,32 @@ export interface ImageRequest {
   published?: PublishedSource | undefined;
   /** Builds the node image as `tag`; absent: baking is not offered. */
   bake?: ((tag: string, signal: AbortSignal) => Promise<void>) | undefined;
+  /**
+   * Adds the plan's preloads to the pulled published image (`base`, local;
+   * `pinned`, by digest), as `tag`; absent: not offered, a custom image is baked.
+   */
+  customize?:
+    | ((base: { ref: string; pinned: string }, tag: string, signal: AbortSignal) => Promise<void>)
+    | undefined;
 }
 
 export interface Resolution {
   ref: string;
   source: ImageSource;
   cacheHit: boolean;
-  /** Seconds per step of finding the image (cache-restore, pull, bake). */
+  /** Seconds per step of finding the image (cache-restore, pull, customize, bake). */
   steps: Record<string, number>;
+  /** The image is a published one plus layers of its own: what a cache save keeps (key and base). */
+  layers?: LayeredBase | undefined;
 }
 
 /**
  * The one image policy of every adapter: an explicit image (local, else
  * pull); otherwise the baked image locally, else from the cache, else the
- * published one (plain bakes only), else bake it here.
+ * published one (plain bakes only), else bake it here. An image that only
+ * adds preloads to the published one is, before the cache of whole images,
+ * the published image plus cached top layers; else, after that cache, the
+ * published image pulled and customized (source bake); else baked here.
  */
 export async function resolveImage(
   docker: DockerClient,
@@ -54,11 +60,12 @@ export async function resolveImage(
   signal: AbortSignal,
 ): Promise<Resolution> {
   const steps: Record<string, number> = {};
-  const done = (ref: string, source: ImageSource, cacheHit = false): Resolution => ({
+  const done = (ref: string, source: ImageSource, cacheHit = false, layers?: LayeredBase): Resolution => ({
     ref,
     source,
     cacheHit,
     steps,
+    ...(layers ? { layers } : {}),
   });
   if (req.image) return done(await givenImage(docker, req.image, signal), 'given');
   const ref = req.plan?.ref ?? localNodeImage(req.k8sVersion);
@@ -69,31 +76,66 @@ export async function resolveImage(
     // A repository the user named is the image they asked for: a local bake is not it.
     const local = custom ? [ref] : source.explicit ? [published] : [ref, published];
     for (const candidate of local) if (await docker.imageExists(candidate)) return done(candidate, 'local');
-    if (req.plan && req.cache) {
-      const t = performance.now();
-      const restored = await restoreImage(
+    const layered =
+      req.plan && req.customize
+        ? await layeredBase(docker, source, req.k8sVersion, req.plan, log)
+        : undefined;
+    // False once the published image could not be pulled (one warning said so): not asked again.
+    let basePull = true;
+    if (req.plan && req.cache && layered) {
+      const top = await restoreTopLayers(
         docker,
-        ref,
-        {
-          ...req.cache,
-          key: req.plan.key,
-          prefixes: [`${req.plan.key}-`],
-          ...(custom ? {} : { accept: [published] }),
-          signal,
-        },
+        req.plan,
+        layered,
+        source,
+        req.k8sVersion,
+        req.cache,
         log,
+        signal,
+        steps,
       );
-      steps['cache-restore'] = round((performance.now() - t) / 1000);
-      if (restored.hit) {
-        steps['cache-fetch'] = restored.seconds.restore;
-        steps['cache-verify'] = restored.seconds.verify;
-        steps['cache-load'] = restored.seconds.load;
-        return done(restored.ref, 'cache', true);
+      if (top && 'ref' in top) return done(top.ref, 'cache', true);
+      basePull = top === undefined;
+    }
+    if (req.plan && req.cache) {
+      const restored = await restoreWhole(
+        docker,
+        req.plan,
+        req.cache,
+        custom ? [] : [published],
+        log,
+        signal,
+        steps,
+      );
+      if (restored) return done(restored, 'cache', true);
+    }
+    if (layered && basePull && req.customize && req.build !== 'never') {
+      const pulled = await pullOrReason(
+        docker,
+        source,
+        req.k8sVersion,
+        'baking the image here instead',
+        log,
+        signal,
+        steps,
+      );
+      if ('ref' in pulled) {
+        const t = performance.now();
+        await req.customize(
+          { ref: pulled.ref, pinned: `${layered.repository}@${layered.digest}` },
+          ref,
+          signal,
+        );
+        steps.customize = round((performance.now() - t) / 1000);
+        log.info(
+          `image path: the published ${layered.repository}@${layered.digest.slice(0, 19)}… pulled, preloads added`,
+        );
+        return done(ref, 'bake', false, layered);
       }
-      log.info(`cache miss: ${restored.reason}`);
     }
     if (!custom) {
-      const pulled = await pullOrReason(docker, source, req, log, signal, steps);
+      const next = req.build === 'never' || !req.bake ? 'giving up' : 'baking the image here instead';
+      const pulled = await pullOrReason(docker, source, req.k8sVersion, next, log, signal, steps);
       if ('ref' in pulled) return done(pulled.ref, 'pull');
       if (!req.bake && req.build !== 'never') throw new ImageNotFoundError(pulled.reason);
     }
@@ -112,6 +154,34 @@ export async function resolveImage(
   return done(ref, 'bake');
 }
 
+/** The whole image from the cache (the entry of a bake or a pull); its reference, or undefined. */
+async function restoreWhole(
+  docker: DockerClient,
+  plan: ImagePlan,
+  cache: NonNullable<ImageRequest['cache']>,
+  accept: string[],
+  log: Logger,
+  signal: AbortSignal,
+  steps: Record<string, number>,
+): Promise<string | undefined> {
+  const t = performance.now();
+  const restored = await restoreImage(
+    docker,
+    plan.ref,
+    { ...cache, key: plan.key, prefixes: [`${plan.key}-`], ...(accept.length ? { accept } : {}), signal },
+    log,
+  );
+  steps['cache-restore'] = round((performance.now() - t) / 1000 + (steps['cache-restore'] ?? 0));
+  if (!restored.hit) {
+    log.info(`cache miss: ${restored.reason}`);
+    return undefined;
+  }
+  steps['cache-fetch'] = restored.seconds.restore;
+  steps['cache-verify'] = restored.seconds.verify;
+  steps['cache-load'] = restored.seconds.load;
+  return restored.ref;
+}
+
 async function givenImage(docker: DockerClient, image: string, signal: AbortSignal): Promise<string> {
   if (await docker.imageExists(image)) return image;
   try {
@@ -123,37 +193,6 @@ async function givenImage(docker: DockerClient, image: string, signal: AbortSign
     });
   }
   return image;
-}
-
-/**
- * The published image, pulled; or why not. A registry that cannot serve it
- * is one warning naming the reference and the reason; a refusal (digest or
- * architecture) is thrown, never fallen back from.
- */
-async function pullOrReason(
-  docker: DockerClient,
-  source: PublishedSource,
-  req: ImageRequest,
-  log: Logger,
-  signal: AbortSignal,
-  steps: Record<string, number>,
-): Promise<{ ref: string } | { reason: string }> {
-  const skip = pullSkipReason(source, req.k8sVersion);
-  if (skip) {
-    log.info(`not pulling: ${skip}`);
-    return { reason: skip };
-  }
-  const t = performance.now();
-  try {
-    return { ref: await pullPublished(docker, source, req.k8sVersion, nodeArch(), log, signal) };
-  } catch (err) {
-    if (!(err instanceof PullFailedError)) throw err;
-    const next = req.build === 'never' || !req.bake ? 'giving up' : 'baking the image here instead';
-    log.warn(`could not pull ${err.detail}; ${next}`);
-    return { reason: `pull ${err.detail}` };
-  } finally {
-    steps.pull = round((performance.now() - t) / 1000);
-  }
 }
 
 /**

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { CODECS } from '../../src/core/cache/codec.js';
+import { layersFile } from '../../src/core/cache/layers.js';
+
+/** The entries of a stored top-layers archive (in the entry directory `dir`): name and sha256 of each. */
+export async function archiveEntries(
+  dir: string,
+): Promise<{ file: string; entries: { name: string; sha256: string }[] }> {
+  const names = readdirSync(dir);
+  const codec = CODECS.find((c) => names.includes(layersFile(c)));
+  if (!codec) throw new Error(`no layers archive in ${dir} (${names.join(', ')})`);
+  const file = join(dir, layersFile(codec));
+  const { stream, done } = codec.decompress(file);
+  const extract = tar.extract();
+  const feeding = pipeline(stream, extract);
+  const entries: { name: string; sha256: string }[] = [];
+  for await (const entry of extract) {
+    const h = createHash('sha256');
+    for await (const chunk of entry) h.update(chunk as Buffer);
+    entries.push({ name: entry.header.name, sha256: `sha256:${h.digest('hex')}` });
+  }
+  await Promise.all([feeding, done]);
+  return { file, entries };
+}
