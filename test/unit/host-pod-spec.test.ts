@@ -102,6 +102,8 @@ describe('the node pod (pure builder)', () => {
     expect(pod.spec?.automountServiceAccountToken).toBe(false);
     expect(pod.spec?.restartPolicy).toBe('Never');
     expect(pod.spec?.hostname).toBe('ci-control-plane');
+    // Not the host cluster's DNS Service, whose address may lie in the node's own Service range.
+    expect(pod.spec?.dnsPolicy).toBe('Default');
   });
 
   test('every label key and value is one Kubernetes accepts', () => {

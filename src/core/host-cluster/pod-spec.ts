@@ -77,6 +77,9 @@ export function nodePod(spec: PodNodeSpec): V1Pod {
       // The node needs no credentials of the host cluster, nor its services' variables.
       automountServiceAccountToken: false,
       enableServiceLinks: false,
+      // The node's own Services take 10.96.0.0/12 inside it: resolve through the host
+      // node's resolvers, not a cluster DNS address that may lie in that range.
+      dnsPolicy: 'Default',
       containers: [
         {
           name: NODE_CONTAINER,
