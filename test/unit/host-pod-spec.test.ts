@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, test } from 'vitest';
 import { FALLBACK_CAP_DROP } from '../../src/core/cluster/create-options.js';
@@ -11,6 +15,7 @@ import {
 } from '../../src/core/errors.js';
 import { accessKind, forwardedEndpoints } from '../../src/core/host-cluster/access.js';
 import { apiError } from '../../src/core/host-cluster/errors.js';
+import { ForwarderRecords, isForwarderProcess } from '../../src/core/host-cluster/forwarder-records.js';
 import { podImage } from '../../src/core/host-cluster/image.js';
 import {
   labelSelector,
@@ -393,5 +398,55 @@ describe('image, access, expiry', () => {
     [{ [LABEL.expires]: 'soon' }, undefined],
   ])('expiry of %o', (annotations, at) => {
     expect(podExpiry({ metadata: { annotations } })).toBe(at);
+  });
+});
+
+describe('forwarder records (files in the state directory)', () => {
+  const pod = { namespace: 'ci', name: 'kind-action-x' };
+  const ports = { api: 1, ready: 2, docker: 3 };
+
+  test('one per host, namespace and pod; listed by host and namespace', async () => {
+    const records = new ForwarderRecords(mkdtempSync(join(tmpdir(), 'ka-fwd-')));
+    const key = records.key('https://h:6443', pod);
+    expect(key).not.toBe(records.key('https://other:6443', pod));
+    await records.write(key, { pid: 1, pod: pod.name, namespace: 'ci', server: 'https://h:6443', ports });
+    expect((await records.list('https://h:6443', 'ci')).map((r) => r.key)).toEqual([key]);
+    expect(await records.list('https://h:6443', 'other')).toEqual([]);
+    expect(await records.list('https://other:6443', 'ci')).toEqual([]);
+    await records.remove(key, 2);
+    expect(await records.read(key)).toBeDefined();
+    await records.remove(key, 1);
+    expect(await records.read(key)).toBeUndefined();
+  });
+
+  test.each([
+    ['a live forwarder is stopped', true, 'SIGTERM'],
+    ['a pid that is not a forwarder (reused) is left alone', false, null],
+  ] as const)('%s; the record goes either way', async (_, isForwarder, signal) => {
+    const records = new ForwarderRecords(mkdtempSync(join(tmpdir(), 'ka-fwd-')));
+    const child = spawn('sleep', ['30']);
+    const ended = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+    const key = records.key('https://h:6443', pod);
+    await records.write(key, {
+      pid: child.pid ?? 0,
+      pod: pod.name,
+      namespace: 'ci',
+      server: 'https://h:6443',
+      ports,
+    });
+    expect(await records.stop(key, async () => isForwarder)).toBe(isForwarder);
+    expect(await records.read(key)).toBeUndefined();
+    if (!isForwarder) child.kill('SIGKILL');
+    expect(await ended).toBe(signal ?? 'SIGKILL');
+  });
+
+  test('only a process whose command line says port-forward counts as one', async () => {
+    const child = spawn('sleep', ['30']);
+    try {
+      expect(await isForwarderProcess(child.pid ?? 0)).toBe(false);
+      expect(await isForwarderProcess(2 ** 22 + 1)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

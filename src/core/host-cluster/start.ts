@@ -20,6 +20,8 @@ import { type PodRef, PodSettledProbe } from './probes.js';
 
 export const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
 const LOG_TAIL = 50;
+/** A refusal about the privileges asked for (not, say, a missing service account). */
+const ABOUT_PRIVILEGE = /privileged|capabilit|securityContext|seccomp|apparmor/i;
 
 /**
  * Pure: why the namespace refuses the node before anything is created: it is
@@ -125,8 +127,11 @@ async function tryMode(
         cause: err,
       });
     }
-    // Another admission policy (a webhook) refusing privileged: the fallback asks for less.
-    if (mayFallBack && isStatus(err, 403) && err instanceof HostClusterApiError) {
+    // Another admission policy (a webhook, 403) or an API server started without
+    // --allow-privileged (422 "disallowed by cluster policy") refusing privileged:
+    // the fallback asks for less.
+    const refused = isStatus(err, 403) || isStatus(err, 422);
+    if (mayFallBack && err instanceof HostClusterApiError && refused && ABOUT_PRIVILEGE.test(err.detail)) {
       return { state: 'failed', kind: 'caps', reason: 'Forbidden', message: err.detail };
     }
     throw err;
