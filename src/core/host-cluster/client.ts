@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import {
+  type ConfigurationOptions,
   CoreV1Api,
   type CoreV1Event,
   KubeConfig,
+  Observable,
+  type ObservableMiddleware,
   type V1Namespace,
   type V1Pod,
   type V1Service,
@@ -136,11 +139,10 @@ export class HostCluster {
     path: string,
   ): Promise<{ status: number; body: string }> {
     try {
-      const body = await this.core.connectGetNamespacedPodProxyWithPath({
-        namespace,
-        name: `${pod}:${port}`,
-        path,
-      });
+      const body = await this.core.connectGetNamespacedPodProxyWithPath(
+        { namespace, name: `${pod}:${port}`, path },
+        TEXT_OPTIONS,
+      );
       return { status: 200, body: String(body) };
     } catch (err) {
       const status = (err as { code?: unknown }).code;
@@ -161,6 +163,20 @@ export class HostCluster {
     );
   }
 }
+
+/**
+ * The node answers in its own types (`/config` is application/yaml, `/status`
+ * JSON), which the generated client would parse or refuse: take every answer
+ * as the text it is.
+ */
+const AS_TEXT: ObservableMiddleware = {
+  pre: (request) => new Observable(Promise.resolve(request)),
+  post: (response) => {
+    response.headers['content-type'] = 'text/plain';
+    return new Observable(Promise.resolve(response));
+  },
+};
+const TEXT_OPTIONS: ConfigurationOptions = { middleware: [AS_TEXT], middlewareMergeStrategy: 'append' };
 
 /** The text the node (or the API server) answered, out of the generated client's exception. */
 function proxiedBody(err: unknown): string {
