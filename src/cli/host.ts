@@ -30,6 +30,11 @@ function records(s: Session): ForwarderRecords {
 /** `up --host-kubeconfig`: the node as a pod on that cluster. */
 export async function hostUp(s: Session, inputs: UpInputs, host: HostInputs): Promise<void> {
   const image = podImage(inputs.image, inputs.k8sVersion, inputs.repository);
+  if (s.env.registry.user || s.env.registry.password) {
+    s.log.warn(
+      'REGISTRY_USER/REGISTRY_PASSWORD are not applied to a node on a host cluster (no docker login in the pod)',
+    );
+  }
   const { cluster, namespace } = await connect(s, host);
   const inCluster = Boolean(s.env.kubernetesServiceHost) && existsSync(SERVICE_ACCOUNT_TOKEN);
   const access: NodeAccess =

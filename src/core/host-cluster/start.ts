@@ -70,7 +70,7 @@ export async function refuseTakenPodName(
  * Create the node's pod and wait until its container runs: privileged first;
  * when the runtime cannot grant every capability (or an admission policy other
  * than Pod Security refuses privileged), delete it and use the fallback.
- * `track` is told once a pod exists, so the caller can clean up.
+ * The caller removes what it made by label, so nothing needs tracking here.
  */
 export async function startPod(
   host: HostCluster,
@@ -79,7 +79,6 @@ export async function startPod(
   deadline: number,
   signal: AbortSignal,
   log: Logger,
-  track: () => void,
 ): Promise<PrivilegeMode> {
   const first: PrivilegeMode = choice === 'auto' ? 'privileged' : choice;
   const pod = { namespace: spec.namespace, name: podName(spec.cluster) };
@@ -89,7 +88,6 @@ export async function startPod(
     pod,
     deadline,
     signal,
-    track,
     choice === 'auto',
   );
   if (outcome.state === 'running') {
@@ -98,7 +96,7 @@ export async function startPod(
   }
   log.info(`the host cluster refused a privileged pod (${outcome.message}); using the capability fallback`);
   await deletePodAndWait(host, pod, deadline, signal);
-  const second = await tryMode(host, { ...spec, privilege: 'fallback' }, pod, deadline, signal, track, false);
+  const second = await tryMode(host, { ...spec, privilege: 'fallback' }, pod, deadline, signal, false);
   if (second.state !== 'running') throw await failureError(host, pod, second);
   log.info('node pod runs in fallback mode (all capabilities but SYS_RESOURCE, unconfined seccomp/AppArmor)');
   return 'fallback';
@@ -113,7 +111,6 @@ async function tryMode(
   pod: PodRef,
   deadline: number,
   signal: AbortSignal,
-  track: () => void,
   mayFallBack: boolean,
 ): Promise<Settled> {
   try {
@@ -136,7 +133,6 @@ async function tryMode(
     }
     throw err;
   }
-  track();
   const settled = await waitFor(new PodSettledProbe(host, pod), { deadline, signal });
   if (settled.state === 'failed' && !(mayFallBack && settled.kind === 'caps')) {
     throw await failureError(host, pod, settled);

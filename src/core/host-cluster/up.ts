@@ -91,7 +91,7 @@ export async function upOnHost(host: HostCluster, opts: PodUpOptions, log: Logge
       kubeconfig: opts.kubeconfigPath,
     };
     const t = systemClock.now();
-    const mode = await startPod(host, spec, opts.privilege, deadline, opts.signal, log, () => {});
+    const mode = await startPod(host, spec, opts.privilege, deadline, opts.signal, log);
     phases.start = round((systemClock.now() - t) / 1000);
     const podStarted = systemClock.now();
     log.info(`waiting for pod ${namespace}/${pod.name} (timeout ${Math.round(opts.timeoutMs / 1000)}s)`);
