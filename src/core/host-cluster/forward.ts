@@ -11,6 +11,8 @@ import type { PodRef } from './probes.js';
 
 /** How often the forwarder looks whether its pod is still there. */
 const WATCH_INTERVAL_MS = 2000;
+/** How long the host cluster may not answer before the forwarder takes it (and its pod) as gone. */
+const SILENCE_MS = 60_000;
 
 /**
  * Listen on 127.0.0.1 (a free port each) for the node's API, readiness server
@@ -79,17 +81,24 @@ export async function runForwarder(
   const key = records.key(host.server, pod);
   await records.write(key, { pid, pod: pod.name, namespace: pod.namespace, server: host.server, ports });
   announce(ports);
+  let lastAnswer = systemClock.now();
   try {
     while (!signal.aborted) {
       await systemClock.sleep(WATCH_INTERVAL_MS, signal).catch(() => {});
       if (signal.aborted) break;
-      // An API error is not a deleted pod: only a pod that is gone, or another one, ends it.
+      // An API error is not a deleted pod, unless the host cluster stays silent
+      // (removed with the pod in it): only a pod that is gone, or another one, ends it.
       const now: string | undefined = await host
         .readPod(pod.namespace, pod.name)
-        .then((p): string | undefined => p?.metadata?.uid)
-        .catch((): string | undefined => uid);
+        .then((p): string | undefined => {
+          lastAnswer = systemClock.now();
+          return p?.metadata?.uid;
+        })
+        .catch((): string | undefined => (systemClock.now() - lastAnswer > SILENCE_MS ? undefined : uid));
       if (now !== uid) {
-        log.info(`pod ${pod.namespace}/${pod.name} is gone; the forwarder ends`);
+        log.info(
+          `pod ${pod.namespace}/${pod.name} is gone (or its cluster stopped answering); the forwarder ends`,
+        );
         break;
       }
     }
