@@ -56,7 +56,7 @@ function carry(pf: PortForward, pod: PodRef, target: number, socket: Socket, log
       current?.on('close', () => socket.end());
     })
     .catch((err: unknown) => {
-      log.warn(`port-forward to ${pod.name}:${target}: ${errorMessage(err)}`);
+      log.warn(`port-forward to ${pod.name}:${target}: ${wsError(err)}`);
       socket.destroy();
     });
 }
@@ -106,4 +106,11 @@ export async function runForwarder(
     await close();
     await records.remove(key, pid);
   }
+}
+
+/** A WebSocket failure comes as an event, not an Error: its message, or its error's. */
+function wsError(err: unknown): string {
+  const e = err as { message?: unknown; error?: unknown } | undefined;
+  if (typeof e?.message === 'string' && e.message) return e.message;
+  return e?.error === undefined ? errorMessage(err) : errorMessage(e.error);
 }
