@@ -52,7 +52,7 @@ const common = {
 };
 
 // The CLI is split: what only `--host-kubeconfig` needs (the Kubernetes client)
-// is a chunk of its own under dist/cli/chunks, loaded by that path alone, so
+// is a chunk of its own beside dist/cli/index.js (where ../../image still finds image/), loaded by that path alone, so
 // every other command starts as fast as before. The Action's entries stay whole.
 const { 'cli/index': cliEntry, ...actionEntries } = entries;
 const parts = await Promise.all([
@@ -60,7 +60,7 @@ const parts = await Promise.all([
     ...common,
     entryPoints: { 'cli/index': cliEntry },
     splitting: true,
-    chunkNames: 'cli/chunks/[name]-[hash]',
+    chunkNames: 'cli/[name]-[hash]',
   }),
   build({ ...common, entryPoints: actionEntries }),
 ]);
