@@ -202,7 +202,7 @@ describe('a second node as a pod of the host cluster', () => {
         '--host-kubeconfig',
         host.kubeconfig,
         '--timeout',
-        '280s',
+        '150s',
         '--json',
       ],
       env,
@@ -213,7 +213,7 @@ describe('a second node as a pod of the host cluster', () => {
     expect(inner.apiServer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(inner.serviceApiServer).toBe('https://kind-action-inner.default.svc:8443');
     expect(await nodesReady(kubeBin, inner.kubeconfig)).toBe('True');
-  });
+  }, 290_000);
 
   test('status and logs --host-kubeconfig see it', async () => {
     const s = await cli(['status', '--host-kubeconfig', host.kubeconfig, '--json'], env);
@@ -295,7 +295,9 @@ describe('a second node as a pod of the host cluster', () => {
 
   test('down --host-kubeconfig removes the pod, the Service and the forwarder; the host cluster has nothing of it', async () => {
     const records = join(env.XDG_CACHE_HOME ?? '', 'kind-action', 'forwarders');
-    const recorded = readFileSync(join(records, readdirJson(records)[0] ?? ''), 'utf8');
+    const [file] = readdirJson(records);
+    expect(file, 'a forwarder record from up').toBeDefined();
+    const recorded = readFileSync(join(records, file ?? ''), 'utf8');
     const pid = (JSON.parse(recorded) as { pid: number }).pid;
     expect(alive(pid)).toBe(true);
     const r = await cli(['down', '--name', 'inner', '--host-kubeconfig', host.kubeconfig, '--json'], env);

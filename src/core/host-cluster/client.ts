@@ -74,27 +74,15 @@ export class HostCluster {
    * answers, within `timeoutMs` (a black-holed address would hang otherwise).
    */
   async readNamespace(name: string, timeoutMs = 15_000): Promise<V1Namespace | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const silent = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new HostClusterUnreachableError(
-              `no answer from the host cluster's API server at ${this.server} within ${timeoutMs / 1000}s`,
-              { field: 'host-kubeconfig' },
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([
-        this.find(`read namespace ${name}`, (api) => api.readNamespace({ name })),
-        silent,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const unreachable = new HostClusterUnreachableError(
+      `no answer from the host cluster's API server at ${this.server} within ${timeoutMs / 1000}s`,
+      { field: 'host-kubeconfig' },
+    );
+    return within(
+      timeoutMs,
+      this.find(`read namespace ${name}`, (api) => api.readNamespace({ name })),
+      unreachable,
+    );
   }
 
   readPod(namespace: string, name: string): Promise<V1Pod | undefined> {
@@ -139,9 +127,14 @@ export class HostCluster {
     path: string,
   ): Promise<{ status: number; body: string }> {
     try {
-      const body = await this.core.connectGetNamespacedPodProxyWithPath(
-        { namespace, name: `${pod}:${port}`, path },
-        TEXT_OPTIONS,
+      // One hung request must not eat the wait's deadline (as HttpProbe's per-request timeout).
+      const body = await within(
+        PROXY_TIMEOUT_MS,
+        this.core.connectGetNamespacedPodProxyWithPath(
+          { namespace, name: `${pod}:${port}`, path },
+          TEXT_OPTIONS,
+        ),
+        new Error(`no answer within ${PROXY_TIMEOUT_MS / 1000}s`),
       );
       return { status: 200, body: String(body) };
     } catch (err) {
@@ -177,6 +170,21 @@ const AS_TEXT: ObservableMiddleware = {
   },
 };
 const TEXT_OPTIONS: ConfigurationOptions = { middleware: [AS_TEXT], middlewareMergeStrategy: 'append' };
+
+const PROXY_TIMEOUT_MS = 5000;
+
+/** `work`, or `late` once `ms` have passed without its answer. */
+async function within<T>(ms: number, work: Promise<T>, late: Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late), ms);
+  });
+  try {
+    return await Promise.race([work, silent]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** The text the node (or the API server) answered, out of the generated client's exception. */
 function proxiedBody(err: unknown): string {
