@@ -23,9 +23,8 @@ const stubUnused = {
   },
 };
 
-const result = await build({
+const common = {
   plugins: [stubUnused],
-  entryPoints: entries,
   outdir: 'dist',
   bundle: true,
   platform: 'node',
@@ -50,7 +49,25 @@ const result = await build({
   minify: true,
   keepNames: true,
   logLevel: 'warning',
-});
+};
+
+// The CLI is split: what only `--host-kubeconfig` needs (the Kubernetes client)
+// is a chunk of its own beside dist/cli/index.js (where ../../image still finds image/), loaded by that path alone, so
+// every other command starts as fast as before. The Action's entries stay whole.
+const { 'cli/index': cliEntry, ...actionEntries } = entries;
+const parts = await Promise.all([
+  build({
+    ...common,
+    entryPoints: { 'cli/index': cliEntry },
+    splitting: true,
+    chunkNames: 'cli/[name]-[hash]',
+  }),
+  build({ ...common, entryPoints: actionEntries }),
+]);
+const result = {
+  outputFiles: parts.flatMap((p) => p.outputFiles),
+  metafile: { inputs: Object.assign({}, ...parts.map((p) => p.metafile.inputs)) },
+};
 
 // Replace each file atomically and drop files no entry produces any more, so a
 // process running dist/ while a build happens never sees a missing file.

@@ -14,12 +14,20 @@ import { publishedSourceFor } from '../core/image/published.js';
 import { imageResolver } from '../core/image/resolve.js';
 import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { buildInputs, type RawBuild } from './build-inputs.js';
+import { hostInputs, type RawHost } from './host-inputs.js';
 import { optionalName, type RawUp, type RawWait, registryLogin, upInputs, waitInputs } from './inputs.js';
 import { printJson, printStatus, printUp, printWait } from './output.js';
 import type { Session } from './session.js';
 
 export async function upCommand(s: Session, raw: RawUp): Promise<void> {
   const inputs = upInputs(raw, s.env);
+  const host = hostInputs(raw, s.env.home, {
+    publish: raw.publish.length > 0,
+    network: raw.network !== undefined,
+    'listen-address': raw.listenAddress !== '127.0.0.1',
+  });
+  // Loaded only here: the Kubernetes client is no cost to any other command.
+  if (host) return (await import('./host.js')).hostUp(s, inputs, host);
   const registry = registryLogin(s.env);
   const exposure = exposureWarning(inputs.listenAddress, '--listen-address');
   if (exposure) s.log.warn(exposure);
@@ -131,7 +139,7 @@ export async function kubeconfigCommand(
 
 export async function downCommand(
   s: Session,
-  raw: { name?: string; all?: boolean; kubeconfig?: string; json?: boolean },
+  raw: { name?: string; all?: boolean; kubeconfig?: string; json?: boolean } & RawHost,
 ): Promise<void> {
   if (raw.all && raw.name !== undefined) throw new UsageError('down: give --name or --all, not both');
   const name = raw.all ? undefined : (optionalName(raw.name) ?? 'kind');
@@ -140,26 +148,43 @@ export async function downCommand(
     raw.kubeconfig !== undefined || name !== undefined
       ? kubeconfigPath(raw.kubeconfig, name ?? '', s.env.home)
       : undefined;
+  const host = hostInputs(raw, s.env.home);
+  if (host) return (await import('./host.js')).hostDown(s, host, name, kubeconfig, raw.json === true);
   const result = await down(await s.docker(), name, s.log, kubeconfig ? { kubeconfig } : {});
   if (raw.json) printJson(result);
 }
 
-export async function statusCommand(s: Session, raw: { name?: string; json?: boolean }): Promise<void> {
+export async function statusCommand(
+  s: Session,
+  raw: { name?: string; json?: boolean } & RawHost,
+): Promise<void> {
   const name = optionalName(raw.name);
+  const host = hostInputs(raw, s.env.home);
+  if (host) return (await import('./host.js')).hostStatus(s, host, name, raw.json === true);
   const list = await status(await s.docker(), name);
   if (raw.json) printJson(list);
   else printStatus(list);
 }
 
-export async function logsCommand(s: Session, raw: { name: string; tail: string }): Promise<void> {
+export async function logsCommand(s: Session, raw: { name: string; tail: string } & RawHost): Promise<void> {
   const name = optionalName(raw.name) ?? 'kind';
   const tail = raw.tail === 'all' ? 'all' : Number(raw.tail);
   if (tail !== 'all' && !(Number.isInteger(tail) && tail > 0)) {
     throw new UsageError(`"${raw.tail}" is not a positive number or "all"`, { field: 'tail' });
   }
+  const host = hostInputs(raw, s.env.home);
+  if (host) return (await import('./host.js')).hostLogs(s, host, name, tail);
   const docker = await s.docker();
   const { findNodes } = await import('../core/cluster/find.js');
   const node = (await findNodes(docker, name))[0];
   if (!node) throw new UsageError(`no cluster named "${name}" (see: kind-action status)`);
   process.stdout.write(await docker.logs(node.Id, tail));
+}
+
+/** The detached forwarder of `up --host-kubeconfig` (a hidden command). */
+export async function portForwardCommand(s: Session, raw: { name: string } & RawHost): Promise<void> {
+  const name = optionalName(raw.name) ?? 'kind';
+  const host = hostInputs(raw, s.env.home);
+  if (!host) throw new UsageError('is required', { field: 'host-kubeconfig' });
+  await (await import('./host.js')).portForward(s, host, name);
 }

@@ -29,6 +29,8 @@ export interface RawUp {
   waitFor: string;
   json?: boolean;
   repository?: string;
+  hostKubeconfig?: string;
+  namespace?: string;
   /** --config, --feature-gates, --runtime-config, --…-args (see cluster-flags.ts). */
   [clusterOption: string]: unknown;
 }

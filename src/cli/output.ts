@@ -6,12 +6,17 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function printUp(r: UpResult, image: { image: string; imageSource: string }): void {
+export function printUp(
+  r: UpResult,
+  image: { image: string; imageSource: string },
+  extra: string[] = [],
+): void {
   if (r.waitedFor !== 'kubernetes') {
     process.stdout.write(
       [
         `cluster "${r.name}": ${r.waitedFor === 'docker' ? "the node's Docker is ready" : 'the node started'}; Kubernetes is still booting`,
         `  docker host  ${r.dockerHost}`,
+        ...extra,
         `  then run     kind-action wait --name ${r.name}   (writes ${r.kubeconfig})`,
         '',
         `export DOCKER_HOST=${r.dockerHost}`,
@@ -27,6 +32,7 @@ export function printUp(r: UpResult, image: { image: string; imageSource: string
       `  kubeconfig   ${r.kubeconfig}`,
       `  api server   ${r.apiServer}`,
       `  docker host  ${r.dockerHost}`,
+      ...extra,
       '',
       `export KUBECONFIG=${r.kubeconfig} DOCKER_HOST=${r.dockerHost}`,
       '',
@@ -40,20 +46,21 @@ export function printWait(r: WaitUrlResult): void {
   if (r.kubeconfig) process.stdout.write(`\nexport KUBECONFIG=${r.kubeconfig}\n`);
 }
 
-export function printStatus(list: ClusterStatus[]): void {
+export function printStatus(list: (ClusterStatus & { namespace?: string; pod?: string })[]): void {
   if (list.length === 0) {
     process.stdout.write('no clusters\n');
     return;
   }
+  const pods = list.some((s) => s.pod !== undefined);
   const rows = list.map((s) => [
     s.name,
-    s.containerId.slice(0, 12),
+    s.pod !== undefined ? `${s.namespace ?? ''}/${s.pod}` : s.containerId.slice(0, 12),
     s.state,
     s.ready === undefined ? '-' : s.ready ? 'ready' : `not ready: ${s.reason ?? ''}`,
     s.apiServer ?? '-',
     s.expiresAt ?? 'never',
   ]);
-  const header = ['NAME', 'CONTAINER', 'STATE', 'READY', 'API SERVER', 'EXPIRES'];
+  const header = ['NAME', pods ? 'POD' : 'CONTAINER', 'STATE', 'READY', 'API SERVER', 'EXPIRES'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]): string =>
     r

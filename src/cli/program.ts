@@ -14,10 +14,12 @@ import {
   kubeconfigCommand,
   kubectlPathCommand,
   logsCommand,
+  portForwardCommand,
   statusCommand,
   upCommand,
   waitCommand,
 } from './commands.js';
+import { addHostOptions } from './host-inputs.js';
 import { addPublishCommand } from './publish.js';
 import { createSession, type Session } from './session.js';
 
@@ -79,7 +81,7 @@ export function buildProgram(session: () => Session): Command {
       'pull the node image (tag v<version>) from this mirror (env KIND_ACTION_REPOSITORY)',
     )
     .addOption(jsonOption());
-  addClusterOptions(up).action((opts) => upCommand(session(), opts));
+  addClusterOptions(addHostOptions(up)).action((opts) => upCommand(session(), opts));
 
   program
     .command('build')
@@ -140,31 +142,42 @@ export function buildProgram(session: () => Session): Command {
     .addOption(nameOption('cluster name', 'kind'))
     .action((opts) => kubectlPathCommand(session(), opts));
 
-  program
-    .command('down')
-    .description('delete a cluster (or all) and everything labelled for it')
-    .addOption(nameOption('cluster name (default: kind)'))
-    .option('--all', 'delete every kind-action cluster on this daemon')
-    .option(
-      '--kubeconfig <path>',
-      "also remove the cluster's entries from this kubeconfig (default: ~/.kube/kind-action-<name>.yaml)",
-    )
-    .addOption(jsonOption('print what was removed as JSON'))
-    .action((opts) => downCommand(session(), opts));
+  addHostOptions(
+    program
+      .command('down')
+      .description('delete a cluster (or all) and everything labelled for it')
+      .addOption(nameOption('cluster name (default: kind)'))
+      .option('--all', 'delete every kind-action cluster on this daemon')
+      .option(
+        '--kubeconfig <path>',
+        "also remove the cluster's entries from this kubeconfig (default: ~/.kube/kind-action-<name>.yaml)",
+      )
+      .addOption(jsonOption('print what was removed as JSON')),
+  ).action((opts) => downCommand(session(), opts));
 
-  program
-    .command('status')
-    .description('list clusters and their readiness')
-    .addOption(nameOption('only this cluster'))
-    .addOption(jsonOption('print JSON'))
-    .action((opts) => statusCommand(session(), opts));
+  addHostOptions(
+    program
+      .command('status')
+      .description('list clusters and their readiness')
+      .addOption(nameOption('only this cluster'))
+      .addOption(jsonOption('print JSON')),
+  ).action((opts) => statusCommand(session(), opts));
 
-  program
-    .command('logs')
-    .description("print the node container's logs")
-    .addOption(nameOption('cluster name', 'kind'))
-    .option('--tail <n>', 'number of lines from the end, or "all"', 'all')
-    .action((opts) => logsCommand(session(), opts));
+  addHostOptions(
+    program
+      .command('logs')
+      .description("print the node container's logs")
+      .addOption(nameOption('cluster name', 'kind'))
+      .option('--tail <n>', 'number of lines from the end, or "all"', 'all'),
+  ).action((opts) => logsCommand(session(), opts));
+
+  // Started detached by `up --host-kubeconfig` off the host cluster; not for people.
+  addHostOptions(
+    program
+      .command('port-forward', { hidden: true })
+      .description("keep a port-forward to a host cluster's node pod until the pod is gone")
+      .addOption(nameOption('cluster name', 'kind')),
+  ).action((opts) => portForwardCommand(session(), opts));
 
   addPublishCommand(program, session);
   return program;

@@ -93,6 +93,40 @@ export class PullFailedError extends KindActionError {}
 /** `publish` was asked for a baked image that is not on the daemon. */
 export class LocalImageMissingError extends UserFixableError {}
 
+/**
+ * The host cluster (`--host-kubeconfig`) cannot be used: the file is missing
+ * or invalid, or its API server does not answer.
+ */
+export class HostClusterUnreachableError extends UserFixableError {}
+/** The namespace to run the node in does not exist on the host cluster. */
+export class NamespaceNotFoundError extends UserFixableError {}
+/**
+ * The namespace's Pod Security admission (or another admission policy) refuses
+ * the node's pod; `level` is what the node needs (`privileged`).
+ */
+export class PodSecurityError extends UserFixableError {
+  readonly level = 'privileged';
+}
+/** The host cluster's API refused or failed a call for another reason. */
+export class HostClusterApiError extends KindActionError {}
+/**
+ * The node's pod cannot start or stopped (its image cannot be pulled, its
+ * container cannot be created, it exited); `reason` is the kubelet's word for
+ * it (`ImagePullBackOff`, `CreateContainerError`…), `detail` what it said.
+ */
+export class PodStartError extends KindActionError {
+  constructor(
+    message: string,
+    readonly reason: string,
+    readonly logTail = '',
+  ) {
+    super(logTail ? `${message}\n--- last log lines ---\n${logTail}` : message);
+  }
+}
+
+/** The host cluster cannot pull the node image (`ErrImagePull`, `ImagePullBackOff`): the event is quoted. */
+export class PodImageError extends UserFixableError {}
+
 /** Raised when SIGINT/SIGTERM aborted the operation; exit 130 or 143. */
 export class InterruptedError extends KindActionError {
   override readonly exitCode: number;

@@ -18,6 +18,8 @@ export interface RunEnv {
   dockerConfigFile: string;
   /** Where `release` bakes download from (tests point it at a local server). */
   releaseBaseUrl: string | undefined;
+  /** KUBERNETES_SERVICE_HOST: set in a pod of a Kubernetes cluster (with its service account token). */
+  kubernetesServiceHost: string | undefined;
   /** The environment the programs the core runs (build scripts, zstd) get; its PATH finds them. */
   toolEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -39,6 +41,7 @@ export function readRunEnv(env: Readonly<Record<string, string | undefined>>): R
     repository: env.KIND_ACTION_REPOSITORY || undefined,
     dockerConfigFile: join(env.DOCKER_CONFIG || join(home, '.docker'), 'config.json'),
     releaseBaseUrl: env.KIND_ACTION_RELEASE_URL || undefined,
+    kubernetesServiceHost: env.KUBERNETES_SERVICE_HOST || undefined,
     toolEnv: { ...env },
   };
 }

@@ -206,6 +206,7 @@ const BASE: Record<string, string[]> = {
   kubeconfig: ['kubeconfig'],
   'kubectl-path': ['kubectl-path'],
   publish: ['publish', '--repository', '127.0.0.1:1/ka-test/node'],
+  'port-forward': ['port-forward', '--host-kubeconfig', '/nonexistent/host.yaml'],
 };
 
 /** Every option of every command that takes a value, read from the commander program. */

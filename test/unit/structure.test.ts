@@ -55,13 +55,14 @@ describe('structure of src/', () => {
     expect(wrong).toEqual([]);
   });
 
-  test('dockerode only in src/core/docker, @actions/* only in src/action', () => {
+  test('dockerode only in src/core/docker, @kubernetes/client-node only in src/core/host-cluster, @actions/* only in src/action', () => {
     const offenders = files.flatMap((file) => {
       const rel = relative(SRC, file);
       return importsOf(file)
         .filter(
           (spec) =>
             (spec === 'dockerode' && !rel.startsWith('core/docker/')) ||
+            (spec === '@kubernetes/client-node' && !rel.startsWith('core/host-cluster/')) ||
             (spec.startsWith('@actions/') && !rel.startsWith('action/')),
         )
         .map((spec) => `${rel} → ${spec}`);

@@ -60,7 +60,7 @@ export async function down(
   };
 }
 
-interface Target {
+export interface Target {
   cluster: string;
   path: string;
 }
@@ -87,7 +87,7 @@ export function kubeconfigTargets(
 }
 
 /** The files changed; a file that cannot be read or written is a warning, not a failure. */
-async function cleanKubeconfigs(targets: Target[], log: Logger): Promise<string[]> {
+export async function cleanKubeconfigs(targets: Target[], log: Logger): Promise<string[]> {
   const changed: string[] = [];
   for (const { cluster, path } of targets) {
     const context = contextName(cluster);

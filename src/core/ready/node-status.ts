@@ -20,9 +20,13 @@ export interface NodeStatus {
 /** The node's /status, or undefined when it does not answer with one. */
 export async function fetchNodeStatus(readyUrl: string, timeoutMs = 3000): Promise<NodeStatus | undefined> {
   const res = await new HttpProbe('status', `${readyUrl}/status`).check(AbortSignal.timeout(timeoutMs));
-  if (!res.ok) return undefined;
+  return res.ok ? parseNodeStatus(res.value) : undefined;
+}
+
+/** The node's /status from its text, or undefined when it is not one. */
+export function parseNodeStatus(text: string): NodeStatus | undefined {
   try {
-    const doc = JSON.parse(res.value) as Partial<NodeStatus>;
+    const doc = JSON.parse(text) as Partial<NodeStatus>;
     if (typeof doc.uptimeSeconds !== 'number' || !doc.docker || !doc.kubernetes) return undefined;
     return { startedAt: '', checks: {}, components: {}, ...doc } as NodeStatus;
   } catch {
