@@ -41,13 +41,17 @@ export interface WaitUrlResult {
   kubectl?: string;
 }
 
-/** How long a host name that does not exist is given to appear (a CI service's alias is there from the start). */
+/**
+ * How long a host name that does not exist is given to appear (a CI
+ * service's alias is there from the start): this, or half the timeout when
+ * that is shorter, so the name is what the error is about.
+ */
 export const UNKNOWN_HOST_GRACE_MS = 20_000;
 
 /** Wait for a node we did not start (a CI service) through its readiness URL only. */
 export async function waitForUrl(opts: WaitUrlOptions, log: Logger): Promise<WaitUrlResult> {
   const host = new URL(opts.url).hostname;
-  const guard = new HostResolvesProbe(host, Math.min(UNKNOWN_HOST_GRACE_MS, opts.timeoutMs));
+  const guard = new HostResolvesProbe(host, Math.min(UNKNOWN_HOST_GRACE_MS, opts.timeoutMs / 2));
   let waited: { result: WaitUrlResult; config: Kubeconfig | undefined };
   try {
     waited = await waitNode(opts, [guard], log);

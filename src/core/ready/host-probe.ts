@@ -38,7 +38,7 @@ export class HostResolvesProbe implements Probe<true> {
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
       if (!NO_SUCH_NAME.has(code)) return notYet(`${this.host}: lookup failed (${code || 'error'})`);
-      const seconds = Math.round(this.graceMs / 1000);
+      const seconds = this.graceMs / 1000;
       if (this.clock.now() - since >= this.graceMs) {
         return fatal(
           `the host "${this.host}" does not resolve (looked for ${seconds}s): name the node by a host this job can resolve, e.g. the alias of its CI service`,
