@@ -351,6 +351,7 @@ describe("the job image (the default of .kind): kind-action wait, then kubectl o
       extraScript: [
         'readlink /opt/kind-action/kubectl/bin/kubectl',
         'kubectl version -o json | grep gitVersion',
+        'kubectl get nodes',
         'echo "mode $(stat -c %a "$KUBECONFIG")"',
         'kubectl config view -o jsonpath="{.clusters[0].cluster.server}"; echo',
         'echo "docker $(docker version --format {{.Server.Version}})"',
