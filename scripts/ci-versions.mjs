@@ -4,13 +4,15 @@
 //   node scripts/ci-versions.mjs outputs [--release] key=value lines for $GITHUB_OUTPUT:
 //                                                     minors, architectures (JSON arrays),
 //                                                     default, and (--release: required)
-//                                                     repository, registry
+//                                                     repository, registry, job-repository
 //   node scripts/ci-versions.mjs set-digest MINOR DIGEST
 //                                                     write a published index's digest into
 //                                                     the table (the release's write-back)
 //
 // NODE_REPOSITORY (a mirror, or a local registry under test) overrides the
-// table's repository. Matrices are built from these outputs at run time, so no
+// table's repository, and moves the job image beside it (same path, the table's
+// jobRepository name) unless JOB_REPOSITORY names the job image's repository; it
+// must be in the node repository's registry, which the release logs in to once. Matrices are built from these outputs at run time, so no
 // workflow lists a version by hand.
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -40,6 +42,19 @@ function outputs(env, release) {
     if (!REPOSITORY.test(repository)) fail(`NODE_REPOSITORY: "${repository}" is not REGISTRY/NAME`);
     lines.repository = repository;
     lines.registry = repository.slice(0, repository.indexOf('/'));
+    // Beside the node repository: a NODE_REPOSITORY mirror takes the job image too.
+    const jobName = (table.jobRepository ?? '').slice((table.jobRepository ?? '').lastIndexOf('/') + 1);
+    const beside =
+      env.NODE_REPOSITORY && jobName ? `${repository.slice(0, repository.lastIndexOf('/'))}/${jobName}` : '';
+    const job = env.JOB_REPOSITORY || beside || table.jobRepository;
+    if (release && !job) fail('no job repository: set JOB_REPOSITORY or "jobRepository" in versions.json');
+    if (job) {
+      if (!REPOSITORY.test(job)) fail(`JOB_REPOSITORY: "${job}" is not REGISTRY/NAME`);
+      if (job.slice(0, job.indexOf('/')) !== lines.registry) {
+        fail(`JOB_REPOSITORY: "${job}" is not in the node repository's registry ${lines.registry}`);
+      }
+      lines['job-repository'] = job;
+    }
   }
   return Object.entries(lines)
     .map(([key, value]) => `${key}=${value}\n`)

@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import {
   ADDON_VERSIONS,
   DEFAULT_KUBERNETES,
+  JOB_REPOSITORY,
   KUBERNETES_RELEASES,
   KUBERNETES_VERSIONS,
   NODE_REPOSITORY,
   RUNTIME_VERSIONS,
 } from '../src/core/image/versions.js';
+import { jobImageTag } from '../src/core/job/names.js';
 
 export interface Copy {
   file: string;
@@ -22,6 +24,8 @@ export interface Copy {
 
 const defaultVersion = KUBERNETES_VERSIONS[DEFAULT_KUBERNETES] ?? '';
 const defaultDigest = KUBERNETES_RELEASES.find((r) => r.version === defaultVersion)?.digest;
+/** The job image the GitLab files run their jobs in: the table's job repository, the CLI's tag. */
+const jobImage = `${JOB_REPOSITORY}:${jobImageTag()}`;
 
 /** Replace what `pattern` matches (exactly once) by `replacement`. */
 function once(text: string, file: string, pattern: RegExp, replacement: string): string {
@@ -87,13 +91,16 @@ export const COPIES: readonly Copy[] = [
   },
   {
     file: 'gitlab/kind.gitlab-ci.yml',
-    render: (t) =>
-      once(
+    render: (t) => {
+      const file = 'gitlab/kind.gitlab-ci.yml';
+      const node = once(
         t,
-        'gitlab/kind.gitlab-ci.yml',
+        file,
         /(services:\n {4}- name: )\S+:v[0-9.]+(?:@sha256:[a-f0-9]{64})?/,
         `$1${NODE_REPOSITORY}:v${defaultVersion}${defaultDigest ? `@${defaultDigest}` : ''}`,
-      ),
+      );
+      return once(node, file, /(\n\.kind:\n {2}image: )\S+/, `$1${jobImage}`);
+    },
   },
   {
     file: 'gitlab/templates/kind.yml',
@@ -106,7 +113,13 @@ export const COPIES: readonly Copy[] = [
         /(k8s-version:\n(?: {6}.*\n)*? {6}default: )[0-9.]+/,
         `$1${defaultVersion}`,
       );
-      return once(version, file, /( {4}image:\n(?: {6}.*\n)*? {6}default: )\S+/, `$1${NODE_REPOSITORY}`);
+      const node = once(
+        version,
+        file,
+        /( {4}image:\n(?: {6}.*\n)*? {6}default: )\S+/,
+        `$1${NODE_REPOSITORY}`,
+      );
+      return once(node, file, /( {4}job-image:\n(?: {6}.*\n)*? {6}default: )\S+/, `$1${jobImage}`);
     },
   },
   {

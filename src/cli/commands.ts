@@ -16,6 +16,7 @@ import { kubeconfigPath } from '../core/kubeconfig/path.js';
 import { buildInputs, type RawBuild } from './build-inputs.js';
 import { hostInputs, type RawHost } from './host-inputs.js';
 import { optionalName, type RawUp, type RawWait, registryLogin, upInputs, waitInputs } from './inputs.js';
+import { buildJobCommand } from './job.js';
 import { printJson, printStatus, printUp, printWait } from './output.js';
 import type { Session } from './session.js';
 
@@ -90,6 +91,7 @@ export async function upCommand(s: Session, raw: RawUp): Promise<void> {
 }
 
 export async function buildCommand(s: Session, raw: RawBuild): Promise<void> {
+  if (raw.job) return buildJobCommand(s, raw);
   const inputs = buildInputs(raw);
   const docker = await s.docker();
   const result = await bake(

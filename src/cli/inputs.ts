@@ -106,7 +106,14 @@ function parsePrivilege(value: string): PrivilegeChoice {
 
 /** `wait --url`: a node someone else started; `wait --name`: a cluster `up` started. */
 export type WaitInputs = (
-  | { by: 'url'; url: string; apiServer: string; kubeconfigPath: string | undefined }
+  | {
+      by: 'url';
+      url: string;
+      apiServer: string;
+      kubeconfigPath: string | undefined;
+      /** KIND_ACTION_KUBECTL_DIR (the job image sets it): kubectls to match to the node. */
+      kubectlDir: string | undefined;
+    }
   | { by: 'name'; kubeconfigPath: string | undefined; fallbackKubeconfig: string }
 ) & { name: string; timeoutMs: number; json: boolean };
 
@@ -134,7 +141,13 @@ export function waitInputs(raw: RawWait, env: RunEnv): WaitInputs {
     return { ...common, by: 'name', fallbackKubeconfig: kubeconfigPath(undefined, name, env.home) };
   }
   const host = url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname;
-  return { ...common, by: 'url', url: url.origin, apiServer: raw.apiServer ?? `https://${host}:8443` };
+  return {
+    ...common,
+    by: 'url',
+    url: url.origin,
+    apiServer: raw.apiServer ?? `https://${host}:8443`,
+    kubectlDir: env.kubectlDir,
+  };
 }
 
 /** An http(s) URL with nothing a kubeconfig or a request line could trip on. */

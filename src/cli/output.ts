@@ -43,6 +43,9 @@ export function printUp(
 export function printWait(r: WaitUrlResult): void {
   const where = r.kubeconfig ? `; kubeconfig: ${r.kubeconfig}` : '';
   process.stdout.write(`ready in ${r.readySeconds.toFixed(1)}s${where}\n`);
+  if (r.kubernetesVersion) {
+    process.stdout.write(`kubernetes ${r.kubernetesVersion}; kubectl: ${r.kubectl ?? 'unchanged'}\n`);
+  }
   if (r.kubeconfig) process.stdout.write(`\nexport KUBECONFIG=${r.kubeconfig}\n`);
 }
 

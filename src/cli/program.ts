@@ -85,7 +85,11 @@ export function buildProgram(session: () => Session): Command {
 
   program
     .command('build')
-    .description('bake the node image: bootstrap a cluster once and commit it')
+    .description('bake the node image: bootstrap a cluster once and commit it (--job: build the job image)')
+    .option(
+      '--job',
+      'build the job image instead: the CLI and a kubectl of every supported version (default tag kind-action/job:v<CLI version>)',
+    )
     .option('--k8s-version <x.y>', 'Kubernetes version')
     .option('--preload <image>', 'pull this image into the node at bake time (repeatable)', collect, [])
     .option('--before-cluster <file>', 'script run in the node before the cluster is bootstrapped')

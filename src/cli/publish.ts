@@ -5,7 +5,7 @@ import { validateRepository } from '../core/image/reference.js';
 import { NODE_ARCHITECTURES, resolveKubernetesVersion } from '../core/image/versions.js';
 import { truncate } from '../core/names.js';
 import { nodeArch } from '../core/package.js';
-import { publishNodeImages } from '../core/publish/publish.js';
+import { publishJobImages, publishNodeImages } from '../core/publish/publish.js';
 import { registryLogin } from './inputs.js';
 import { printJson } from './output.js';
 import type { Session } from './session.js';
@@ -15,9 +15,12 @@ export interface RawPublish {
   repository: string;
   arch: string;
   json?: boolean;
+  job?: boolean;
 }
 
 export interface PublishInputs {
+  /** The job image (`--job`) instead of a node image. */
+  job: boolean;
   k8sVersion: string;
   repository: string;
   arches: string[];
@@ -35,7 +38,13 @@ export function publishInputs(raw: RawPublish): PublishInputs {
   }
   if (new Set(arches).size !== arches.length)
     throw new UsageError(`"${raw.arch}" names an architecture twice`, { field: 'arch' });
+  if (raw.job && raw.k8sVersion !== undefined) {
+    throw new UsageError('is for a node image, not with --job (the job image holds every version)', {
+      field: 'k8s-version',
+    });
+  }
   return {
+    job: raw.job === true,
     k8sVersion: resolveKubernetesVersion(raw.k8sVersion),
     repository: validateRepository(raw.repository),
     arches,
@@ -47,12 +56,15 @@ export function publishInputs(raw: RawPublish): PublishInputs {
 export function addPublishCommand(program: Command, session: () => Session): void {
   program
     .command('publish')
-    .description('push the baked node image(s) to a repository; several architectures make one index')
+    .description(
+      'push the baked node image(s), or the job image (--job), to a repository; several architectures make one index',
+    )
     .requiredOption(
       '--repository <registry/name>',
-      'where to push, e.g. registry.example.com/ci/kind-action-node',
+      'where to push, e.g. registry.example.com/ci/kind-action-node (--job: registry.example.com/ci/kind-action-job)',
     )
     .option('--k8s-version <x.y>', 'Kubernetes version of the baked image')
+    .option('--job', 'push the job image (kind-action build --job), tagged v<CLI version>')
     .addOption(
       new Option('--arch <list>', `comma-separated architectures (${NODE_ARCHITECTURES.join(', ')})`).default(
         nodeArch(),
@@ -65,17 +77,11 @@ export function addPublishCommand(program: Command, session: () => Session): voi
 async function publishCommand(s: Session, raw: RawPublish): Promise<void> {
   const inputs = publishInputs(raw);
   const auth = await registryAuth(inputs.repository, registryLogin(s.env), s.env.dockerConfigFile);
-  const result = await publishNodeImages(
-    await s.docker(),
-    {
-      ...inputs,
-      auth,
-      cacheDir: s.env.cacheDir,
-      toolEnv: s.env.toolEnv,
-      signal: s.signal,
-    },
-    s.log,
-  );
+  const request = { ...inputs, auth, cacheDir: s.env.cacheDir, toolEnv: s.env.toolEnv, signal: s.signal };
+  const docker = await s.docker();
+  const result = inputs.job
+    ? await publishJobImages(docker, request, s.log)
+    : await publishNodeImages(docker, request, s.log);
   if (inputs.json) printJson(result);
   else process.stdout.write(`${result.repository}:${result.tag}@${result.digest}\n`);
 }

@@ -48,6 +48,8 @@ export class DockerUnavailableError extends UserFixableError {}
 export class ImageNotFoundError extends UserFixableError {}
 export class PortInUseError extends UserFixableError {}
 export class NameTakenError extends UserFixableError {}
+/** A host name the user gave (a node's URL) does not exist in DNS. */
+export class UnknownHostError extends UserFixableError {}
 
 /**
  * The cluster options file (`config`) has a key or value it cannot take;

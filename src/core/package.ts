@@ -9,6 +9,16 @@ export function imageDir(): string {
   return fileURLToPath(new URL('../../image/', import.meta.url));
 }
 
+/** The job image's Dockerfile directory (job/), beside image/. */
+export function jobDir(): string {
+  return fileURLToPath(new URL('../../job/', import.meta.url));
+}
+
+/** The CLI bundle (dist/cli/), which the job image carries. */
+export function cliBundleDir(): string {
+  return fileURLToPath(new URL('../../dist/cli/', import.meta.url));
+}
+
 /** The node image's CPU architecture: this machine's, in Kubernetes' release naming. */
 export function nodeArch(): string {
   return arch() === 'arm64' ? 'arm64' : 'amd64';

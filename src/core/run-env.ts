@@ -16,6 +16,8 @@ export interface RunEnv {
   repository: string | undefined;
   /** The Docker config file (DOCKER_CONFIG/config.json, else ~/.docker/config.json): `docker login`'s credentials. */
   dockerConfigFile: string;
+  /** KIND_ACTION_KUBECTL_DIR: the job image's kubectls, one per version, which `wait --url` matches to the node. */
+  kubectlDir: string | undefined;
   /** Where `release` bakes download from (tests point it at a local server). */
   releaseBaseUrl: string | undefined;
   /** KUBERNETES_SERVICE_HOST: set in a pod of a Kubernetes cluster (with its service account token). */
@@ -40,6 +42,7 @@ export function readRunEnv(env: Readonly<Record<string, string | undefined>>): R
     },
     repository: env.KIND_ACTION_REPOSITORY || undefined,
     dockerConfigFile: join(env.DOCKER_CONFIG || join(home, '.docker'), 'config.json'),
+    kubectlDir: env.KIND_ACTION_KUBECTL_DIR || undefined,
     releaseBaseUrl: env.KIND_ACTION_RELEASE_URL || undefined,
     kubernetesServiceHost: env.KUBERNETES_SERVICE_HOST || undefined,
     toolEnv: { ...env },

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { nodeCreateOptions } from '../../src/core/cluster/create-options.js';
+import { JOB_REPOSITORY, NODE_REPOSITORY, publishedTag } from '../../src/core/image/versions.js';
+import { jobImageTag, localJobImage } from '../../src/core/job/names.js';
+import { cli, isolatedEnv } from '../support/cli.js';
 import { exec, execOk } from '../support/exec.js';
 import {
   buildWaitImage,
@@ -15,18 +18,24 @@ import {
 } from '../support/gitlab-ci-local.js';
 import { loadPipeline, resolveJob } from '../support/gitlab-config.js';
 import { buildJobImages, JOB_IMAGES } from '../support/job-image.js';
+import { ensureKindJobImage } from '../support/kind-job-image.js';
+import { type RunningRegistry, startRegistry } from '../support/registry.js';
 
 /**
  * gitlab/kind.gitlab-ci.yml, included by a sample .gitlab-ci.yml, run by gitlab-ci-local (a
  * GitLab CI emulator: Docker-executor semantics, services on a per-job network): the node is the
- * template's own `services:` entry (the published image's name, held by the locally baked node),
- * and the job ends in `kubectl get nodes` from its container.
+ * template's own `services:` entry, and the job ends in `kubectl get nodes` from its container.
+ * `.kind-sh` (an image of the user's own, the POSIX sh wait) runs with the published node's name
+ * held by the locally baked node; `.kind` (the job image, kind-action wait) runs with both images
+ * pulled from a registry on localhost, where `kind-action publish` put them.
  */
 const KUBECTL = join(inject('kubeBin'), 'kubectl');
 /** The node image the project's setup baked. */
 const REAL_NODE = inject('nodeImage');
 const SERVICE_IMAGE = resolveJob(loadPipeline('gitlab/kind.gitlab-ci.yml'), '.kind').services[0]?.name ?? '';
 const BASE = 'debian:trixie-slim';
+/** The node's Kubernetes version (the baked node's tag). */
+const VERSION = REAL_NODE.replace(/^.*:v/, '');
 
 const scratch = mkdtempSync(join(tmpdir(), 'ka-gitlab-ci-local-'));
 const project = join(scratch, 'project');
@@ -53,7 +62,7 @@ beforeAll(async () => {
       'include:',
       '  - local: /kind.gitlab-ci.yml',
       'kubernetes:',
-      '  extends: .kind',
+      '  extends: .kind-sh',
       `  image: ${JOB_IMAGES.curl.tag}`,
       '  script:',
       '    - kubectl get nodes -o wide',
@@ -84,7 +93,8 @@ async function privileged(): Promise<{ ok: boolean; error: string }> {
   return { ok: r.code === 0, error: r.stderr };
 }
 
-const options = (): string[] => [
+/** gitlab-ci-local's options; `kubectl`: mount the module-built kubectl (the image has none). */
+const options = (kubectl = true): string[] => [
   '--privileged',
   '--pull-policy',
   'if-not-present',
@@ -93,9 +103,24 @@ const options = (): string[] => [
   BASE,
   '--wait-image',
   waitImage,
-  '--volume',
-  `${KUBECTL}:/usr/local/bin/kubectl:ro`,
+  ...(kubectl ? ['--volume', `${KUBECTL}:/usr/local/bin/kubectl:ro`] : []),
 ];
+
+/** A docker executable that starts every --privileged container with the capability fallback. */
+function fallbackExecutable(image: string): string {
+  const fallback = nodeCreateOptions({
+    cluster: 'gitlab-ci-local',
+    session: 'test',
+    image,
+    privilege: 'fallback',
+    ports: [],
+    env: {},
+    cgroupVersion: '1',
+  }).HostConfig;
+  const executable = join(scratch, 'docker-fallback');
+  writeFallbackExecutable(executable, fallbackFlags(fallback ?? {}));
+  return executable;
+}
 
 describe('the GitLab template under gitlab-ci-local', () => {
   test('--privileged, as gitlab-ci-local passes it: the job reaches kubectl get nodes where the daemon grants it', async () => {
@@ -118,17 +143,7 @@ describe('the GitLab template under gitlab-ci-local', () => {
 
   test("the capability fallback, through gitlab-ci-local's --container-executable: kubectl get nodes from the job container", async () => {
     // The product's own fallback options (what `kind-action up` uses when --privileged is refused).
-    const fallback = nodeCreateOptions({
-      cluster: 'gitlab-ci-local',
-      session: 'test',
-      image: SERVICE_IMAGE,
-      privilege: 'fallback',
-      ports: [],
-      env: {},
-      cgroupVersion: '1',
-    }).HostConfig;
-    const executable = join(scratch, 'docker-fallback');
-    writeFallbackExecutable(executable, fallbackFlags(fallback ?? {}));
+    const executable = fallbackExecutable(SERVICE_IMAGE);
     const r = await runPipeline(tool, {
       project,
       job: 'kubernetes',
@@ -144,4 +159,80 @@ describe('the GitLab template under gitlab-ci-local', () => {
     expect(out).toContain('PASS  kubernetes');
     expect(await gclLeftovers()).toEqual([]);
   }, 600_000);
+});
+
+describe('the GitLab template with the job image and the node from a registry (publish, then pull)', () => {
+  let registry: RunningRegistry | undefined;
+  let nodeRef = '';
+  let jobRef = '';
+  const jobProject = join(scratch, 'job-image-project');
+
+  beforeAll(async () => {
+    const jobImage = await ensureKindJobImage();
+    registry = await startRegistry({ publish: true });
+    const host = `127.0.0.1:${registry.hostPort}`;
+    const env = { ...process.env, ...isolatedEnv() };
+    const node = await cli(
+      ['publish', '--repository', `${host}/kind-action-node`, '--k8s-version', VERSION],
+      env,
+    );
+    expect(node.code, node.stderr).toBe(0);
+    const job = await cli(['publish', '--job', '--repository', `${host}/kind-action-job`], env);
+    expect(job.code, job.stderr).toBe(0);
+    nodeRef = `${host}/kind-action-node:${publishedTag(VERSION)}`;
+    jobRef = `${host}/kind-action-job:${jobImageTag()}`;
+    expect(node.stdout.trim()).toMatch(new RegExp(`^${nodeRef.replaceAll('.', '\\.')}@sha256:[0-9a-f]{64}$`));
+    expect(job.stdout.trim()).toMatch(new RegExp(`^${jobRef.replaceAll('.', '\\.')}@sha256:[0-9a-f]{64}$`));
+    // publish leaves the daemon as it was: the job must pull both.
+    for (const ref of [nodeRef, jobRef])
+      expect((await exec('docker', ['image', 'inspect', ref])).code).not.toBe(0);
+    expect(jobImage).toBe(localJobImage());
+    // The template as a user of a mirror has it: both repositories renamed, nothing else.
+    const text = readFileSync('gitlab/kind.gitlab-ci.yml', 'utf8')
+      .replaceAll(NODE_REPOSITORY, `${host}/kind-action-node`)
+      .replaceAll(JOB_REPOSITORY, `${host}/kind-action-job`);
+    expect(text).toContain(`image: ${jobRef}\n`);
+    expect(text).toContain(`- name: ${nodeRef}\n`);
+    await gitProject(jobProject, {
+      'kind.gitlab-ci.yml': text,
+      '.gitlab-ci.yml': [
+        'include:',
+        '  - local: /kind.gitlab-ci.yml',
+        'kubernetes:',
+        '  extends: .kind',
+        '  script:',
+        '    - kubectl version -o json | grep gitVersion',
+        '    - kubectl get nodes -o wide',
+        '    - docker version --format "docker {{.Server.Version}}"',
+        '',
+      ].join('\n'),
+    });
+  }, 1_800_000);
+
+  afterAll(async () => {
+    for (const ref of [nodeRef, jobRef]) if (ref) await exec('docker', ['rmi', ref]);
+    await registry?.stop();
+  });
+
+  test("kind-action wait in the pulled job image, then kubectl of the node's version and kubectl get nodes", async () => {
+    const r = await runPipeline(tool, {
+      project: jobProject,
+      job: 'kubernetes',
+      args: [...options(false), '--container-executable', fallbackExecutable(nodeRef)],
+    });
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(0);
+    expect(out).toContain(`started service image: ${nodeRef} with aliases: kind`);
+    expect(out).toContain('$ kind-action wait --url "http://$KIND_ALIAS:10080"');
+    expect(out).toContain(`kubectl ${VERSION} for Kubernetes ${VERSION}`);
+    const versions = [...out.matchAll(/"gitVersion": "v([0-9.]+)"/g)].map((m) => m[1]);
+    expect(versions).toEqual([VERSION, VERSION]);
+    expect(out).toMatch(/kind-control-plane\s+Ready\s+control-plane/);
+    expect(out).toMatch(/docker \d+\.\d+\.\d+/);
+    expect(out).toContain('PASS  kubernetes');
+    // Both came from the registry.
+    for (const ref of [nodeRef, jobRef])
+      expect((await exec('docker', ['image', 'inspect', ref])).code).toBe(0);
+    expect(await gclLeftovers()).toEqual([]);
+  }, 900_000);
 });

@@ -1,15 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { KUBERNETES_RELEASES } from '../../src/core/image/versions.js';
 import { docker } from '../support/docker.js';
 import { fakeNodeImage } from '../support/fake-node.js';
 import { loadComponent, loadPipeline, type ResolvedJob, resolveJob } from '../support/gitlab-config.js';
 import { runJob, TEST_CLUSTER_PREFIX } from '../support/gitlab-runner.js';
 import { buildJobImages, JOB_IMAGES } from '../support/job-image.js';
+import { ensureKindJobImage } from '../support/kind-job-image.js';
 
 /**
  * The template and the component, run the way GitLab Runner runs a job with a
  * service: the before_script and script come from the YAML files themselves.
+ * `.kind` runs in the job image (kind-action wait); `.kind-sh` in an image of
+ * the user's own (the POSIX sh wait, with curl, wget or busybox).
  */
 
 /** The baked node image and the kubectl built with it (test/support/node-image-setup.ts). */
@@ -17,7 +21,10 @@ const REAL_NODE = inject('nodeImage');
 const KUBECTL = join(inject('kubeBin'), 'kubectl');
 const kubectlBind = `${KUBECTL}:/usr/local/bin/kubectl:ro`;
 
-const template = (): ResolvedJob => resolveJob(loadPipeline('gitlab/kind.gitlab-ci.yml'), '.kind');
+/** The POSIX sh path: a job image of the user's own. */
+const template = (): ResolvedJob => resolveJob(loadPipeline('gitlab/kind.gitlab-ci.yml'), '.kind-sh');
+/** The default: the job image, whose before_script is kind-action wait. */
+const withJobImage = (): ResolvedJob => resolveJob(loadPipeline('gitlab/kind.gitlab-ci.yml'), '.kind');
 
 /** The test's own checks, run after the template's before_script in the same shell. */
 const SHOW = [
@@ -61,9 +68,12 @@ if (!realNodeAvailable) {
   throw new Error(`${REAL_NODE} is required but not present (run: kind-action build --kube-source source)`);
 }
 
+let kindJobImage = '';
+
 beforeAll(async () => {
   await buildJobImages();
-});
+  kindJobImage = await ensureKindJobImage();
+}, 1_800_000);
 
 afterAll(async () => {
   expect(await ourLeftovers()).toEqual([]);
@@ -227,7 +237,7 @@ describe('GitLab template against the test node (readiness protocol only)', () =
   test('the component with another alias: service, kubeconfig and DOCKER_HOST follow it', async () => {
     const job = resolveJob(
       loadComponent('gitlab/templates/kind.yml', { alias: 'k8s-api', timeout: '60s' }),
-      '.kind',
+      '.kind-sh',
     );
     const r = await runJob({
       job,
@@ -248,8 +258,8 @@ describe(`GitLab template against the real node (${REAL_NODE})`, () => {
     if (!existsSync(KUBECTL)) throw new Error(`kubectl not found at ${KUBECTL}`);
   });
 
-  test('the example pipeline: Docker executor, kubectl get nodes with TLS verification', async () => {
-    const job = resolveJob(loadPipeline('gitlab/example.gitlab-ci.yml'), 'kubernetes');
+  test("the example pipeline's own-image job: Docker executor, kubectl get nodes with TLS verification", async () => {
+    const job = resolveJob(loadPipeline('gitlab/example.gitlab-ci.yml'), 'own-image');
     const r = await runJob({
       job,
       jobImage: JOB_IMAGES.curl.tag,
@@ -270,7 +280,7 @@ describe(`GitLab template against the real node (${REAL_NODE})`, () => {
   }, 300_000);
 
   test('the component with another alias: the API certificate is valid for it', async () => {
-    const job = resolveJob(loadComponent('gitlab/templates/kind.yml', { alias: 'k8s-api' }), '.kind');
+    const job = resolveJob(loadComponent('gitlab/templates/kind.yml', { alias: 'k8s-api' }), '.kind-sh');
     const r = await runJob({
       job,
       jobImage: JOB_IMAGES.curl.tag,
@@ -289,7 +299,7 @@ describe(`GitLab template against the real node (${REAL_NODE})`, () => {
   }, 300_000);
 
   test('TLS verification is real: without the alias in the certificate kubectl refuses', async () => {
-    const job = resolveJob(loadComponent('gitlab/templates/kind.yml', { alias: 'k8s-api' }), '.kind');
+    const job = resolveJob(loadComponent('gitlab/templates/kind.yml', { alias: 'k8s-api' }), '.kind-sh');
     const [service] = job.services;
     if (!service) throw new Error('no service');
     const { KIND_EXTRA_SANS: _, ...withoutSans } = service.variables;
@@ -320,4 +330,101 @@ describe(`GitLab template against the real node (${REAL_NODE})`, () => {
     expect(r.output).toContain('Kubernetes executor');
     expect(r.output).toMatch(/\s+Ready\s+/);
   }, 300_000);
+});
+
+describe("the job image (the default of .kind): kind-action wait, then kubectl of the node's version", () => {
+  /** The node's version, as the node image says (the job must end up with this kubectl). */
+  const NODE_VERSION = REAL_NODE.replace(/^.*:v/, '');
+  /** Start with the link at another version, so the wait must move it. */
+  const otherVersion = (): string =>
+    KUBERNETES_RELEASES.find((r) => r.version !== NODE_VERSION)?.version ?? '';
+
+  test("Docker executor, the real node: ready, kubectl of the node's version, docker on the node", async () => {
+    const job = withJobImage();
+    expect(job.image).toMatch(/\/kind-action-job:v/);
+    const before = `ln -sfn ../v${otherVersion()}/kubectl /opt/kind-action/kubectl/bin/kubectl && kubectl version --client -o json | grep gitVersion`;
+    const r = await runJob({
+      job: { ...job, beforeScript: [before, ...job.beforeScript] },
+      jobImage: kindJobImage,
+      executor: 'docker',
+      serviceImage: REAL_NODE,
+      extraScript: [
+        'readlink /opt/kind-action/kubectl/bin/kubectl',
+        'kubectl version -o json | grep gitVersion',
+        'kubectl get nodes',
+        'echo "mode $(stat -c %a "$KUBECONFIG")"',
+        'kubectl config view -o jsonpath="{.clusters[0].cluster.server}"; echo',
+        'echo "docker $(docker version --format {{.Server.Version}})"',
+      ],
+      deadlineMs: 240_000,
+    });
+    const out = `${r.output}\n--- service ---\n${r.serviceLogs.slice(-3000)}`;
+    expect(r.code, out).toBe(0);
+    // Before the wait: the other version's kubectl.
+    expect(r.output).toContain(`"gitVersion": "v${otherVersion()}"`);
+    expect(r.output).toContain(`kubectl ${NODE_VERSION} for Kubernetes ${NODE_VERSION}`);
+    expect(r.output).toContain(`../v${NODE_VERSION}/kubectl`);
+    // After it: client and server of one version.
+    const versions = [...r.output.matchAll(/"gitVersion": "v([0-9.]+)"/g)].map((m) => m[1]);
+    expect(versions.slice(-2)).toEqual([NODE_VERSION, NODE_VERSION]);
+    expect(r.output).toMatch(/\n\S+\s+Ready\s+control-plane/);
+    expect(r.output).toContain('mode 600');
+    expect(r.output).toContain('https://kind:8443');
+    expect(r.output).toMatch(/^docker \d+\.\d+\.\d+$/m);
+  }, 300_000);
+
+  test('Kubernetes executor with host aliases, the real node: the alias maps to 127.0.0.1, TLS verified', async () => {
+    const r = await runJob({
+      job: withJobImage(),
+      jobImage: kindJobImage,
+      executor: 'kubernetes',
+      hostAliases: true,
+      serviceImage: REAL_NODE,
+      extraScript: ['kubectl get nodes'],
+      deadlineMs: 240_000,
+    });
+    expect(r.code, `${r.output}\n--- service ---\n${r.serviceLogs.slice(-3000)}`).toBe(0);
+    expect(r.output).toMatch(/\s+Ready\s+/);
+  }, 300_000);
+
+  test('a service that never gets ready: the job fails with the failing check, no hang', async () => {
+    const r = await runJob({
+      job: withJobImage(),
+      jobImage: kindJobImage,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('never'),
+      jobVariables: { KIND_TIMEOUT: '3s' },
+      extraScript: ['echo "must not run"'],
+      deadlineMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/timed out waiting for kubernetes-ready.*failing readiness check: coredns/);
+    expect(r.output).not.toContain('must not run');
+  });
+
+  test('a timeout that is not a duration fails at once, naming the option', async () => {
+    const r = await runJob({
+      job: withJobImage(),
+      jobImage: kindJobImage,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('ready'),
+      jobVariables: { KIND_TIMEOUT: 'soon' },
+      deadlineMs: 60_000,
+    });
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/--timeout: "soon" is not a duration/);
+  });
+
+  test('a wrong alias: the error names the host that does not resolve, well before the timeout', async () => {
+    const r = await runJob({
+      job: withJobImage(),
+      jobImage: kindJobImage,
+      executor: 'docker',
+      serviceImage: fakeNodeImage('ready'),
+      jobVariables: { KIND_ALIAS: 'kube', KIND_TIMEOUT: '5s' },
+      deadlineMs: 60_000,
+    });
+    expect(r.code).toBe(2);
+    expect(r.output).toContain('--url: the host "kube" does not resolve (looked for 2.5s)');
+  });
 });

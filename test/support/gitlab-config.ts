@@ -16,6 +16,8 @@ export interface ServiceSpec {
 }
 
 export interface ResolvedJob {
+  /** The job's image: the job image for `.kind`, whatever the user's job says otherwise. */
+  image: string | undefined;
   services: ServiceSpec[];
   variables: Record<string, string>;
   beforeScript: string[];
@@ -111,6 +113,7 @@ export function resolveJob(config: Config, name: string): ResolvedJob {
     };
   });
   return {
+    image: job.image === undefined ? undefined : String(isObject(job.image) ? job.image.name : job.image),
     services,
     variables: stringMap(job.variables),
     beforeScript: flatten(job.before_script),

@@ -2,7 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_KUBERNETES, KUBERNETES_VERSIONS, NODE_REPOSITORY } from '../../src/core/image/versions.js';
+import { renderCopy, SH_COPIES, SH_SOURCE, shBody, staleShCopies } from '../../scripts/sync-gitlab.js';
+import { buildProgram } from '../../src/cli/program.js';
+import {
+  DEFAULT_KUBERNETES,
+  JOB_REPOSITORY,
+  KUBERNETES_VERSIONS,
+  NODE_REPOSITORY,
+} from '../../src/core/image/versions.js';
+import { jobImageTag } from '../../src/core/job/names.js';
 import { loadComponent, loadPipeline, resolveJob } from '../support/gitlab-config.js';
 
 const TEMPLATE = 'gitlab/kind.gitlab-ci.yml';
@@ -13,8 +21,43 @@ const template = parse(readFileSync(TEMPLATE, 'utf8'));
 describe('GitLab template and component', () => {
   test('the component with default inputs is the template', () => {
     const component = loadComponent(COMPONENT);
-    expect(component['.kind-wait']).toEqual(template['.kind-wait']);
-    expect(component['.kind']).toEqual(template['.kind']);
+    for (const job of ['.kind-wait', '.kind', '.kind-sh']) expect(component[job]).toEqual(template[job]);
+  });
+
+  test('.kind runs in the job image and waits with kind-action wait on the alias', () => {
+    const job = resolveJob(loadPipeline(TEMPLATE), '.kind');
+    expect(job.image).toBe(`${JOB_REPOSITORY}:${jobImageTag()}`);
+    expect(job.beforeScript).toEqual([
+      'kind-action wait --url "http://$KIND_ALIAS:10080" --api-server "https://$KIND_ALIAS:8443" --kubeconfig "$KUBECONFIG" --timeout "$KIND_TIMEOUT"',
+    ]);
+    expect(job.variables).toMatchObject({ KIND_ALIAS: 'kind', DOCKER_HOST: 'tcp://kind:2375' });
+  });
+
+  test("every flag the before_script gives is one of the CLI's wait options", () => {
+    const wait = buildProgram(() => {
+      throw new Error('not run');
+    }).commands.find((c) => c.name() === 'wait');
+    const known = new Set(wait?.options.map((o) => o.long));
+    const job = resolveJob(loadPipeline(TEMPLATE), '.kind');
+    const flags = job.beforeScript.join(' ').match(/--[a-z-]+/g) ?? [];
+    expect(flags.length).toBeGreaterThan(3);
+    for (const flag of flags) expect(known, flag).toContain(flag);
+  });
+
+  test('.kind-sh is .kind with the POSIX sh wait, for a job image of your own', () => {
+    const config = loadPipeline(TEMPLATE);
+    const sh = resolveJob(config, '.kind-sh');
+    const kind = resolveJob(config, '.kind');
+    expect(sh.beforeScript).toEqual(template['.kind-wait'].script);
+    expect({ ...sh, beforeScript: [] }).toEqual({ ...kind, beforeScript: [] });
+  });
+
+  test('the component takes another job image', () => {
+    const job = resolveJob(
+      loadComponent(COMPONENT, { 'job-image': 'registry.example.com/ci/job:v1' }),
+      '.kind',
+    );
+    expect(job.image).toBe('registry.example.com/ci/job:v1');
   });
 
   test('the alias is used consistently: service, certificate names, script, DOCKER_HOST', () => {
@@ -41,16 +84,49 @@ describe('GitLab template and component', () => {
     expect(() => loadComponent(COMPONENT, { [name]: value })).toThrow(message);
   });
 
-  test('the example pipeline extends .kind and runs kubectl', () => {
-    const job = resolveJob(loadPipeline('gitlab/example.gitlab-ci.yml'), 'kubernetes');
-    expect(job.beforeScript).toEqual(template['.kind-wait'].script);
+  test('the example pipeline: the job image with .kind, an image of its own with .kind-sh', () => {
+    const example = loadPipeline('gitlab/example.gitlab-ci.yml');
+    const job = resolveJob(example, 'kubernetes');
+    expect(job.image).toBe(`${JOB_REPOSITORY}:${jobImageTag()}`);
+    expect(job.beforeScript).toEqual(template['.kind'].before_script);
     expect(job.script.join('\n')).toContain('kubectl get nodes');
     expect(job.services[0]?.alias).toBe('kind');
+    const own = resolveJob(example, 'own-image');
+    expect(own.image).toBe('registry.example.com/tools/kubectl-curl');
+    expect(own.beforeScript).toEqual(template['.kind-wait'].script);
   });
 
-  test('the wait script is POSIX sh (dash parses it)', () => {
+  test('the wait script is POSIX sh (dash parses its source and each copy)', () => {
+    expect(() => execFileSync('dash', ['-n', SH_SOURCE])).not.toThrow();
     const script = (template['.kind-wait'].script as string[]).join('\n');
     expect(() => execFileSync('dash', ['-n'], { input: script })).not.toThrow();
+  });
+});
+
+describe(`the POSIX sh wait: one source (${SH_SOURCE}), generated copies`, () => {
+  const source = readFileSync(SH_SOURCE, 'utf8');
+
+  test('each copy is what the source makes (npm run sync-gitlab)', () => {
+    expect(staleShCopies('.')).toEqual([]);
+  });
+
+  test.each(SH_COPIES.map((f) => [f]))('%s holds the body once, as .kind-wait, and no other sh', (file) => {
+    const text = readFileSync(file, 'utf8');
+    const doc = file === COMPONENT ? loadComponent(file) : parse(text);
+    expect(`${doc['.kind-wait'].script[0]}`).toBe(shBody(source));
+    // Its first line appears once in the file: no hand-written second copy.
+    const first = shBody(source).split('\n')[0] ?? '';
+    expect(text.split(first).length - 1).toBe(1);
+  });
+
+  test.each(SH_COPIES.map((f) => [f]))('%s: a changed copy or a changed source is found stale', (file) => {
+    const text = readFileSync(file, 'utf8');
+    expect(renderCopy(text, source, file)).toBe(text);
+    const edited = text.replace('kind_fail() {', 'kind_fail() { true;');
+    expect(edited).not.toBe(text);
+    expect(renderCopy(edited, source, file)).toBe(text);
+    const newer = source.replace('kind_fail() {', 'kind_fail() { :;');
+    expect(renderCopy(text, newer, file)).not.toBe(text);
   });
 });
 

@@ -4,12 +4,14 @@ import { describe, expect, test } from 'vitest';
 import { COPIES, staleCopies } from '../../scripts/sync-versions.js';
 import {
   DEFAULT_KUBERNETES,
+  JOB_REPOSITORY,
   KUBERNETES_RELEASES,
   KUBERNETES_VERSIONS,
   localNodeImage,
   NODE_REPOSITORY,
   resolveKubernetesVersion,
 } from '../../src/core/image/versions.js';
+import { localJobImage } from '../../src/core/job/names.js';
 
 const table = JSON.parse(readFileSync('versions.json', 'utf8')) as {
   defaultMinor: string;
@@ -98,6 +100,46 @@ describe('one node image repository', () => {
     ['the table repository', `${NODE_REPOSITORY}:v1`, true],
   ])('the check finds %s', (_, text, ok) => {
     const names = [...text.matchAll(NODE_REPOSITORY_NAME)].map((m) => m[0]);
+    expect(names).toHaveLength(1);
+    expect(names.every(allowed)).toBe(ok);
+  });
+});
+
+/** Every name a file gives a job image repository: REGISTRY/…/kind-action-job, or …/kind-action/job (the local build's). */
+const JOB_REPOSITORY_NAME =
+  /(?:[A-Za-z0-9.<>-]+(?::\d+)?\/)*(?:kind-action\/job|[A-Za-z0-9.<>-]*\/kind-action-job)(?![\w-])/g;
+
+describe('one job image repository, beside the node repository', () => {
+  const localBuild = localJobImage().replace(/:.*$/, '');
+  const allowed = (name: string): boolean =>
+    name === JOB_REPOSITORY || name === localBuild || /^[\w.-]+\.example\.(?:com|org)\//.test(name);
+
+  test("the table names it in the node repository's registry and namespace", () => {
+    expect(JOB_REPOSITORY.slice(0, JOB_REPOSITORY.lastIndexOf('/'))).toBe(
+      NODE_REPOSITORY.slice(0, NODE_REPOSITORY.lastIndexOf('/')),
+    );
+    expect(JOB_REPOSITORY).toMatch(/\/kind-action-job$/);
+  });
+
+  test('no file names another than the table repository, the local build or an example.com mirror', () => {
+    const files = productFiles();
+    const named = files.filter((file) => readFileSync(file, 'utf8').match(JOB_REPOSITORY_NAME));
+    expect(named).toEqual(expect.arrayContaining(['gitlab/kind.gitlab-ci.yml', 'gitlab/templates/kind.yml']));
+    const others = files.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(JOB_REPOSITORY_NAME)]
+        .map((m) => m[0])
+        .filter((name) => !allowed(name))
+        .map((name) => `${file}: ${name}`),
+    );
+    expect(others).toEqual([]);
+  });
+
+  test.each([
+    ['another owner', 'ghcr.io/someone/kind-action-job:v1', false],
+    ['a mirror on a real host', 'registry.acme.io/ci/kind-action-job', false],
+    ['the table repository', `${JOB_REPOSITORY}:v1`, true],
+  ])('the check finds %s', (_, text, ok) => {
+    const names = [...text.matchAll(JOB_REPOSITORY_NAME)].map((m) => m[0]);
     expect(names).toHaveLength(1);
     expect(names.every(allowed)).toBe(ok);
   });

@@ -92,6 +92,7 @@ describe('versions come from versions.json at run time', () => {
     ['ci.yml self-test', ci, 'self-test', { k8s: 'minors' }],
     ['release.yml bake', release, 'bake', { minor: 'minors', arch: 'architectures' }],
     ['release.yml index', release, 'index', { minor: 'minors' }],
+    ['release.yml job-image', release, 'job-image', { arch: 'architectures' }],
   ])('%s: the matrix is the versions job output', (_, wf, name, axes) => {
     const job = wf.jobs[name];
     expect(job?.needs).toContain('versions');
@@ -138,6 +139,31 @@ describe('versions come from versions.json at run time', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('repository=127.0.0.1:5000/mirror/kind-action-node\n');
     expect(r.stdout).toContain('registry=127.0.0.1:5000\n');
+    expect(r.stdout).toContain('job-repository=127.0.0.1:5000/mirror/kind-action-job\n');
+  });
+
+  test("the job image's repository: the table's, or JOB_REPOSITORY in the same registry", async () => {
+    const run = (env: Record<string, string>) =>
+      exec(process.execPath, ['scripts/ci-versions.mjs', 'outputs', '--release'], {
+        env: { PATH: process.env.PATH, ...env },
+      });
+    const table = JSON.parse(readFileSync('versions.json', 'utf8')) as { jobRepository: string };
+    const own = await run({});
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stdout).toContain(`job-repository=${table.jobRepository}\n`);
+    const mirror = await run({
+      NODE_REPOSITORY: '127.0.0.1:5000/mirror/kind-action-node',
+      JOB_REPOSITORY: '127.0.0.1:5000/tools/ci-job',
+    });
+    expect(mirror.stdout).toContain('job-repository=127.0.0.1:5000/tools/ci-job\n');
+    const apart = await run({
+      NODE_REPOSITORY: '127.0.0.1:5000/mirror/kind-action-node',
+      JOB_REPOSITORY: 'registry.example.com/ci/kind-action-job',
+    });
+    expect(apart.code).toBe(2);
+    expect(apart.stderr).toMatch(
+      /JOB_REPOSITORY: .* is not in the node repository's registry 127\.0\.0\.1:5000/,
+    );
   });
 });
 
@@ -260,6 +286,24 @@ describe('release.yml', () => {
     expect(index?.steps.some((s) => /cosign sign --yes "\$REPOSITORY@\$DIGEST"/.test(s.run ?? ''))).toBe(
       true,
     );
+  });
+
+  test('job-image builds with build --job and pushes with publish --job per architecture; job-index signs and attests', () => {
+    const steps = release.jobs['job-image']?.steps ?? [];
+    const runs = steps.map((s) => s.run ?? '').join('\n');
+    expect(runs).toContain('dist/cli/index.js build --job --arch "$ARCH" --kube-source "$KUBE_SOURCE"');
+    expect(runs).toMatch(/publish --job --repository "\$ARCH_REPOSITORY" --arch "\$ARCH" --json/);
+    const push = steps.find((s) => s.run?.includes('publish --job'));
+    expect(push?.env).toMatchObject({ REGISTRY_PASSWORD: expr('secrets.GITHUB_TOKEN') });
+    expect(release.jobs['job-image']?.permissions).toEqual({ contents: 'read', packages: 'write' });
+    const index = release.jobs['job-index'];
+    expect(index?.needs).toEqual(['versions', 'job-image']);
+    expect(index?.permissions).toMatchObject({ 'id-token': 'write', attestations: 'write' });
+    expect(index?.steps.some((s) => /cosign sign --yes "\$REPOSITORY@\$DIGEST"/.test(s.run ?? ''))).toBe(
+      true,
+    );
+    const attest = index?.steps.find((s) => s.uses?.startsWith('actions/attest-build-provenance@'));
+    expect(attest?.with?.['subject-name']).toBe(expr('needs.versions.outputs.job-repository'));
   });
 
   test('write-back opens a pull request with the digests and moves the major tag', () => {

@@ -21,6 +21,8 @@ export interface ReleaseOptions {
   arch: string;
   baseUrl: string;
   outDir: string;
+  /** Only these of RELEASE_BINARIES (default: all of them). */
+  binaries?: readonly (typeof RELEASE_BINARIES)[number][];
   signal?: AbortSignal;
 }
 
@@ -31,7 +33,8 @@ export interface ReleaseOptions {
  */
 export async function downloadRelease(opts: ReleaseOptions, log: Logger): Promise<void> {
   await mkdir(opts.outDir, { recursive: true });
-  for (const name of RELEASE_BINARIES) {
+  const names = opts.binaries ?? RELEASE_BINARIES;
+  for (const name of names) {
     const url = `${opts.baseUrl}/v${opts.version}/bin/linux/${opts.arch}/${name}`;
     log.progress(`downloading ${name} v${opts.version}`);
     const expected = parseDigest(await fetchText(`${url}.sha512`, opts.signal), `${name}.sha512`);
@@ -49,7 +52,7 @@ export async function downloadRelease(opts: ReleaseOptions, log: Logger): Promis
     await chmod(tmp, 0o755);
     await rename(tmp, join(opts.outDir, name));
   }
-  log.info(`downloaded and verified ${RELEASE_BINARIES.length} Kubernetes v${opts.version} binaries`);
+  log.info(`downloaded and verified ${names.length} Kubernetes v${opts.version} binaries`);
 }
 
 /** The same kind of error, its message naming the file and the digest it should have had. */

@@ -74,6 +74,9 @@ export function kubernetesRelease(version: string): KubernetesRelease {
 /** The one repository the node images are published to (versions.json's repository). */
 export const NODE_REPOSITORY: string = table.repository;
 
+/** Where the job image (the CLI and a kubectl of each version) is published beside the node (versions.json). */
+export const JOB_REPOSITORY: string = table.jobRepository;
+
 /**
  * The tag a local bake produces; `up` looks for it first. Another
  * architecture's bake is tagged apart (…-arm64), as its base image is.
