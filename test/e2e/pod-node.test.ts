@@ -73,7 +73,10 @@ afterAll(async () => {
  * image would carry its own.
  */
 function gitlabJobPod(lines: string[]): Pod {
-  const job = resolveJob(loadPipeline('gitlab/kind.gitlab-ci.yml'), '.kind');
+  const pipeline = loadPipeline('gitlab/kind.gitlab-ci.yml');
+  // A job image of one's own (sh and curl) takes the POSIX sh wait: `.kind-sh` where the
+  // template has one (`.kind` then runs in the project's job image), else `.kind` itself.
+  const job = resolveJob(pipeline, '.kind-sh' in pipeline ? '.kind-sh' : '.kind');
   const pod = parseAllDocuments(readFileSync(`${DIR}/gitlab-kubernetes-executor.yaml`, 'utf8'))
     .map((d) => d.toJS() as Obj)
     .find((d) => d.kind === 'Pod') as unknown as Pod;
