@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { DEFAULT_NODE_IMAGE } from '../../scripts/sync-versions.js';
@@ -141,6 +141,26 @@ describe('the node as a pod on one of our nodes', () => {
     expect(log).toMatch(/^kind-control-plane\s+Ready\s/m);
     expect(log).toMatch(/^ready=True$/m);
     expect(log).toMatch(/^docker=OK$/m);
+    // What the nested node did about running in a pod of one of our nodes (its agent's log):
+    const node = await kubectlOk(kubeBin, host.kubeconfig, [
+      '-n',
+      namespace,
+      'logs',
+      pod.metadata.name,
+      '-c',
+      'svc-0',
+    ]);
+    // the host's pods use 10.244.0.0/16, so the node gave its own pods the next network;
+    expect(node, report).toMatch(/pod network 10\.245\.0\.0\/16: 10\.244\.0\.0\/16 overlaps/);
+    // on a cgroup v1 host, each hierarchy showed only the pod's cgroup and was bound at its full path;
+    if (!existsSync('/sys/fs/cgroup/cgroup.controllers'))
+      expect(node, report).toMatch(/cgroup v1: .* bound it at /);
+    // and its data emptyDir is a real filesystem, not the host node's overlay rootfs.
+    const fsType = await kubectlOk(kubeBin, host.kubeconfig, [
+      ...['-n', namespace, 'exec', pod.metadata.name, '-c', 'svc-0', '--'],
+      ...['stat', '-f', '-c', '%T', '/var/lib/docker'],
+    ]);
+    expect(fsType.trim()).not.toMatch(/overlay/);
     await kubectlOk(kubeBin, host.kubeconfig, [
       '-n',
       namespace,
