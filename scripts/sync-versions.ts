@@ -1,6 +1,7 @@
 // Writes the copies of the version table (versions.json) that live in files
 // which cannot read it at run time: action.yml's default, the GitLab template
-// and component, circleci/kind.sh and the README's table. `--check` changes
+// and component, circleci/kind.sh, the Kubernetes manifests' node images and
+// the README's table. `--check` changes
 // nothing and exits 1 when a copy disagrees (test/unit/versions-table.test.ts
 // runs the same check).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,18 @@ const defaultVersion = KUBERNETES_VERSIONS[DEFAULT_KUBERNETES] ?? '';
 const defaultDigest = KUBERNETES_RELEASES.find((r) => r.version === defaultVersion)?.digest;
 /** The job image the GitLab files run their jobs in: the table's job repository, the CLI's tag. */
 const jobImage = `${JOB_REPOSITORY}:${jobImageTag()}`;
+/** The default node image as a file outside the CLI names it: the table's repository and patch, by digest once published. */
+export const DEFAULT_NODE_IMAGE = `${NODE_REPOSITORY}:v${defaultVersion}${defaultDigest ? `@${defaultDigest}` : ''}`;
+
+/** The marker after each node image reference in deploy/kubernetes/ (one per file). */
+export const MANIFEST_IMAGE_MARKER = '# node image (npm run sync-versions)';
+
+/** The manifests of deploy/kubernetes/ that name the node image. */
+export const KUBERNETES_MANIFESTS = [
+  'deploy/kubernetes/gitlab-kubernetes-executor.yaml',
+  'deploy/kubernetes/arc-runner-scale-set.values.yaml',
+  'deploy/kubernetes/tekton-task.yaml',
+];
 
 /** Replace what `pattern` matches (exactly once) by `replacement`. */
 function once(text: string, file: string, pattern: RegExp, replacement: string): string {
@@ -97,7 +110,7 @@ export const COPIES: readonly Copy[] = [
         t,
         file,
         /(services:\n {4}- name: )\S+:v[0-9.]+(?:@sha256:[a-f0-9]{64})?/,
-        `$1${NODE_REPOSITORY}:v${defaultVersion}${defaultDigest ? `@${defaultDigest}` : ''}`,
+        `$1${DEFAULT_NODE_IMAGE}`,
       );
       return once(node, file, /(\n\.kind:\n {2}image: )\S+/, `$1${jobImage}`);
     },
@@ -137,6 +150,18 @@ export const COPIES: readonly Copy[] = [
       return region(cases, file, '# image: begin', '# image: end', circleImage());
     },
   },
+  ...KUBERNETES_MANIFESTS.map(
+    (file): Copy => ({
+      file,
+      render: (t) =>
+        once(
+          t,
+          file,
+          new RegExp(`(image: )\\S+( ${MANIFEST_IMAGE_MARKER.replace(/[()]/g, '\\$&')})`),
+          `$1${DEFAULT_NODE_IMAGE}$2`,
+        ),
+    }),
+  ),
   {
     file: 'README.md',
     render: (t) => region(t, 'README.md', '<!-- versions: begin', '<!-- versions: end', readmeTable()),

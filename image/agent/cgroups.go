@@ -18,6 +18,9 @@ func prepareCgroups() (hostInfo, error) {
 	if _, err := os.Stat(filepath.Join(cgroupFS, "cgroup.controllers")); err == nil {
 		return prepareCgroupsV2()
 	}
+	if err := exposeOwnCgroupsV1(); err != nil {
+		return hostInfo{}, err
+	}
 	own, err := ownCgroup("memory")
 	if err != nil {
 		return hostInfo{}, err

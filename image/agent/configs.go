@@ -20,9 +20,9 @@ func writeConfigs(h hostInfo) error {
 	files := map[string]string{
 		containerdConfigPath: containerdConfig(),
 		dockerConfigPath:     dockerConfig(h.mtu),
-		cniConfigPath:        cniConfig(h.mtu),
+		cniConfigPath:        cniConfig(h.mtu, h.nodePodCIDR),
 		kubeletConfigPath:    kubeletConfig(h.kubeletCgroupRoot, h.cgroupV1),
-		kubeProxyConfigPath:  kubeProxyConfig(),
+		kubeProxyConfigPath:  kubeProxyConfig(h.podCIDR),
 	}
 	for path, content := range files {
 		if err := writeFile(path, []byte(content), 0o644); err != nil {
@@ -80,8 +80,9 @@ func dockerConfig(mtu int) string {
 }
 
 // cniConfig gives pods the node network's MTU, so packets from pods are never
-// larger than what the network under the node carries.
-func cniConfig(mtu int) string {
+// larger than what the network under the node carries, and addresses from the
+// node's part of the pod network.
+func cniConfig(mtu int, subnet string) string {
 	return fmt.Sprintf(`{
   "cniVersion": "1.0.0",
   "name": "kind",
@@ -102,7 +103,7 @@ func cniConfig(mtu int) string {
     {"type": "portmap", "capabilities": {"portMappings": true}}
   ]
 }
-`, mtu, nodePodCIDR)
+`, mtu, subnet)
 }
 
 // kubeletConfig is the kubelet's configuration. On a cgroup v1 host it sets
@@ -159,12 +160,12 @@ conntrack:
   tcpCloseWaitTimeout: 0s
 `
 
-func kubeProxyConfig() string {
+func kubeProxyConfig(clusterCIDR string) string {
 	return kubeProxyTuning + fmt.Sprintf(`hostnameOverride: %s
 clusterCIDR: %s
 clientConnection:
   kubeconfig: %s/kube-proxy.conf
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
-`, nodeName, podCIDR, kubeDir)
+`, nodeName, clusterCIDR, kubeDir)
 }

@@ -87,17 +87,21 @@ func TestDockerConfig(t *testing.T) {
 }
 
 func TestCNIConfig(t *testing.T) {
-	for _, mtu := range []int{1500, 1400} {
+	for _, tc := range []struct {
+		mtu    int
+		subnet string
+	}{{1500, nodePodCIDR}, {1400, "10.245.0.0/24"}} {
+		mtu := tc.mtu
 		var doc struct {
 			CNIVersion string           `json:"cniVersion"`
 			Name       string           `json:"name"`
 			Plugins    []map[string]any `json:"plugins"`
 		}
-		if err := json.Unmarshal([]byte(cniConfig(mtu)), &doc); err != nil {
-			t.Fatalf("not JSON: %v\n%s", err, cniConfig(mtu))
+		if err := json.Unmarshal([]byte(cniConfig(mtu, tc.subnet)), &doc); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, cniConfig(mtu, tc.subnet))
 		}
 		if doc.CNIVersion == "" || doc.Name == "" || len(doc.Plugins) == 0 {
-			t.Fatalf("not a CNI plugin list:\n%s", cniConfig(mtu))
+			t.Fatalf("not a CNI plugin list:\n%s", cniConfig(mtu, tc.subnet))
 		}
 		var types []string
 		for _, p := range doc.Plugins {
@@ -111,8 +115,8 @@ func TestCNIConfig(t *testing.T) {
 		if bridge["mtu"] != float64(mtu) {
 			t.Errorf("plugins %v: the bridge's mtu is %v, want %d", types, bridge["mtu"], mtu)
 		}
-		if !holds(leaves("", bridge["ipam"], map[string]any{}), nodePodCIDR) {
-			t.Errorf("the bridge's IPAM does not hand out %s: %v", nodePodCIDR, bridge["ipam"])
+		if !holds(leaves("", bridge["ipam"], map[string]any{}), tc.subnet) {
+			t.Errorf("the bridge's IPAM does not hand out %s: %v", tc.subnet, bridge["ipam"])
 		}
 		if !slices.Contains(types, "portmap") {
 			t.Errorf("plugins %v: no portmap (hostPort)", types)
@@ -188,13 +192,13 @@ func TestKubeProxyConfig(t *testing.T) {
 			Kubeconfig string `yaml:"kubeconfig"`
 		} `yaml:"clientConnection"`
 	}
-	if err := yaml.Unmarshal([]byte(kubeProxyConfig()), &doc); err != nil {
-		t.Fatalf("not YAML: %v\n%s", err, kubeProxyConfig())
+	if err := yaml.Unmarshal([]byte(kubeProxyConfig("10.245.0.0/16")), &doc); err != nil {
+		t.Fatalf("not YAML: %v\n%s", err, kubeProxyConfig("10.245.0.0/16"))
 	}
 	if doc.APIVersion != "kubeproxy.config.k8s.io/v1alpha1" || doc.Kind != "KubeProxyConfiguration" || doc.Mode == "" {
 		t.Errorf("%s/%s mode %q", doc.APIVersion, doc.Kind, doc.Mode)
 	}
-	if doc.HostnameOverride != nodeName || doc.ClusterCIDR != podCIDR || doc.ClientConnection.Kubeconfig != conf("kube-proxy.conf") {
+	if doc.HostnameOverride != nodeName || doc.ClusterCIDR != "10.245.0.0/16" || doc.ClientConnection.Kubeconfig != conf("kube-proxy.conf") {
 		t.Errorf("hostnameOverride %q clusterCIDR %q kubeconfig %q", doc.HostnameOverride, doc.ClusterCIDR, doc.ClientConnection.Kubeconfig)
 	}
 	if doc.Conntrack.MaxPerCore == nil || *doc.Conntrack.MaxPerCore != 0 {

@@ -20,6 +20,8 @@ type hostInfo struct {
 	dockerCgroupParent string
 	cgroupV1           bool // the host mounts cgroup v1 hierarchies
 	mtu                int
+	podCIDR            string // the pod network (podNetwork chooses it)
+	nodePodCIDR        string // this node's part of it
 }
 
 // prepareHost readies the container's namespaces for the node's components.
@@ -42,16 +44,21 @@ func prepareHost() (hostInfo, error) {
 	if err := writeKubeletResolvConf(); err != nil {
 		return hostInfo{}, err
 	}
+	if err := keepPodDirsOnDataVolume(); err != nil {
+		return hostInfo{}, err
+	}
 	if err := writeMachineID(); err != nil {
 		return hostInfo{}, err
 	}
 	h, err := prepareCgroups()
 	h.mtu = networkMTU()
+	h.podCIDR, h.nodePodCIDR = podNetwork()
 	return h, err
 }
 
 // writeKubeletResolvConf gives pods with dnsPolicy Default (CoreDNS) the
-// container's resolvers minus loopback ones, which pods cannot reach.
+// container's resolvers minus loopback ones, which pods cannot reach, and
+// minus those in the node's own Service network, which its Services hide.
 func writeKubeletResolvConf() error {
 	data, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil && !os.IsNotExist(err) {
@@ -60,8 +67,11 @@ func writeKubeletResolvConf() error {
 	return writeFile(kubeletResolvConf, []byte(podResolvConf(string(data), defaultGateway)), 0o644)
 }
 
-// podResolvConf is the container's resolv.conf without loopback nameservers;
-// when none is left, the default gateway (asked only then) is the nameserver.
+// podResolvConf is the container's resolv.conf without loopback nameservers
+// and without those in the node's Service network (a pod of a cluster that uses
+// the same one: its DNS Service's address is the node's own CoreDNS, which
+// would forward to itself); when none is left, the default gateway (asked only
+// then) is the nameserver.
 func podResolvConf(container string, gateway func() string) string {
 	var kept []string
 	servers := 0
@@ -71,7 +81,13 @@ func podResolvConf(container string, gateway func() string) string {
 		}
 		fields := strings.Fields(line)
 		if len(fields) >= 2 && fields[0] == "nameserver" {
-			if ip := net.ParseIP(fields[1]); ip == nil || ip.IsLoopback() {
+			ip := net.ParseIP(fields[1])
+			if ip == nil || ip.IsLoopback() {
+				continue
+			}
+			if _, services, _ := net.ParseCIDR(serviceCIDR); services.Contains(ip) {
+				log.Printf("warning: nameserver %s is in this node's Service network %s, where it would be the "+
+					"node's own DNS; pods get another (run the node's pod with dnsPolicy: Default)", ip, serviceCIDR)
 				continue
 			}
 			servers++
@@ -84,6 +100,22 @@ func podResolvConf(container string, gateway func() string) string {
 		}
 	}
 	return strings.Join(kept, "\n") + "\n"
+}
+
+// keepPodDirsOnDataVolume binds the kubelet's pod directories to the data
+// volume: the pods' emptyDir volumes then sit on the volume's filesystem, not on
+// the container's overlay rootfs, so a pod can stack overlayfs on one (a
+// Docker-in-Docker pod, or a node nested as a pod: overlay on overlay is refused).
+func keepPodDirsOnDataVolume() error {
+	for _, dir := range []string{kubeletPodsDir, podDirsOnVolume} {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return err
+		}
+	}
+	if err := syscall.Mount(podDirsOnVolume, kubeletPodsDir, "", syscall.MS_BIND, ""); err != nil {
+		return fmt.Errorf("binding %s to %s: %w", podDirsOnVolume, kubeletPodsDir, err)
+	}
+	return nil
 }
 
 // writeMachineID gives every node its own /etc/machine-id (the kubelet's
@@ -125,9 +157,9 @@ func parseDefaultGateway(table io.Reader) string {
 
 // allowPodForwarding keeps dockerd's FORWARD policy DROP from cutting pod
 // traffic on the CNI bridge.
-func allowPodForwarding() {
+func allowPodForwarding(cidr string) {
 	for _, dir := range []string{"-s", "-d"} {
-		rule := []string{"FORWARD", dir, podCIDR, "-j", "ACCEPT"}
+		rule := []string{"FORWARD", dir, cidr, "-j", "ACCEPT"}
 		if exec.Command("iptables", append([]string{"-w", "-C"}, rule...)...).Run() == nil {
 			continue
 		}

@@ -29,20 +29,22 @@ func pauseImage() string { return "registry.k8s.io/pause:" + pauseVersion }
 
 // Paths inside the node.
 const (
-	binDir         = "/kind/bin"
-	runtimeBinDir  = "/usr/local/bin" // containerd, runc, dockerd: built from Go modules
-	hookDir        = "/kind/hooks"
-	storeSeedDir   = "/kind/store-seed"
-	pkiDir         = "/etc/kubernetes/pki"
-	kubeDir        = "/etc/kubernetes"
-	etcdDataDir    = "/var/lib/etcd"
-	containerdDir  = "/var/lib/docker/containerd" // on the VOLUME
-	dockerDataDir  = "/var/lib/docker/engine"     // on the VOLUME
-	containerdSock = "/run/containerd/containerd.sock"
-	dockerSock     = "/var/run/docker.sock"
-	registrySecret = "/run/secrets/registry"
-	bakeCoreDNS    = "/kind/bake/coredns" // copied in by the bake, deleted once used
-	adminConfPath  = "/etc/kubernetes/admin.conf"
+	binDir          = "/kind/bin"
+	runtimeBinDir   = "/usr/local/bin" // containerd, runc, dockerd: built from Go modules
+	hookDir         = "/kind/hooks"
+	storeSeedDir    = "/kind/store-seed"
+	pkiDir          = "/etc/kubernetes/pki"
+	kubeDir         = "/etc/kubernetes"
+	etcdDataDir     = "/var/lib/etcd"
+	containerdDir   = "/var/lib/docker/containerd" // on the VOLUME
+	dockerDataDir   = "/var/lib/docker/engine"     // on the VOLUME
+	kubeletPodsDir  = "/var/lib/kubelet/pods"
+	podDirsOnVolume = "/var/lib/docker/kubelet-pods" // bound to kubeletPodsDir
+	containerdSock  = "/run/containerd/containerd.sock"
+	dockerSock      = "/var/run/docker.sock"
+	registrySecret  = "/run/secrets/registry"
+	bakeCoreDNS     = "/kind/bake/coredns" // copied in by the bake, deleted once used
+	adminConfPath   = "/etc/kubernetes/admin.conf"
 )
 
 // stopBudget bounds the whole shutdown so `docker stop` (10 s) never kills us.

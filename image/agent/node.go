@@ -84,7 +84,7 @@ func (n *node) startDockerd() error {
 		return err
 	}
 	n.docker.release()
-	allowPodForwarding()
+	allowPodForwarding(n.host.podCIDR)
 	log.Printf("dockerd ready at %s", n.since())
 	return nil
 }

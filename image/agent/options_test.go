@@ -90,7 +90,7 @@ func TestUserArgsSpreadGatesAndRuntimeConfig(t *testing.T) {
 }
 
 func TestKubeProxyFeatureGatesInItsConfig(t *testing.T) {
-	text := kubeProxyConfig() + featureGatesYAML(map[string]bool{"B": false, "A": true})
+	text := kubeProxyConfig(podCIDR) + featureGatesYAML(map[string]bool{"B": false, "A": true})
 	var doc map[string]any
 	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
 		t.Fatalf("not YAML: %v\n%s", err, text)

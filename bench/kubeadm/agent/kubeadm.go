@@ -100,7 +100,7 @@ func (n *node) kubeadmUp() error {
 	n.track.setCredentials(creds, n.api)
 	// kind's steps after init: the CNI, then the single node loses the
 	// control-plane taint so workloads schedule on it.
-	if err := writeFile(cniConfigPath, []byte(cniConfig(n.host.mtu)), 0o644); err != nil {
+	if err := writeFile(cniConfigPath, []byte(cniConfig(n.host.mtu, nodePodCIDR)), 0o644); err != nil {
 		return err
 	}
 	if err := n.runLogged("kubectl", bin("kubectl"), "--kubeconfig="+adminConfPath,
