@@ -42,7 +42,9 @@ function say(text: string): void {
 
 async function prepareShare(share: string, lane: { image: string | null; core: boolean }): Promise<void> {
   mkdirSync(join(share, 'cli'), { recursive: true });
-  copyFileSync(CLI_BUNDLE, join(share, 'cli', 'index.js'));
+  // The bundle and the chunks it loads from beside it.
+  for (const f of readdirSync(resolve('dist/cli')).filter((n) => n.endsWith('.js')))
+    copyFileSync(resolve('dist/cli', f), join(share, 'cli', f));
   // The Action's main and post, where a checkout of the Action has them.
   mkdirSync(join(share, 'dist', 'action'), { recursive: true });
   for (const f of ['main.js', 'post.js'])
