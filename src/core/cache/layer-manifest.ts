@@ -1,7 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { verifyChecksum, writeChecksum } from './integrity.js';
+import { type CheckedJson, readCheckedJson, writeCheckedJson } from './manifest.js';
 
 /**
  * A top-layers entry's `layers.json`: the image the archive completes, and
@@ -52,30 +49,13 @@ export function badLayersField(m: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-export async function writeLayersManifest(dir: string, manifest: LayersManifest): Promise<void> {
-  const file = join(dir, LAYERS_MANIFEST);
-  const text = `${JSON.stringify(manifest, null, 2)}\n`;
-  await writeFile(file, text);
-  await writeChecksum(file, createHash('sha256').update(text).digest('hex'));
+export function writeLayersManifest(dir: string, manifest: LayersManifest): Promise<void> {
+  return writeCheckedJson(dir, LAYERS_MANIFEST, manifest);
 }
 
-export type LayersVerdict = { ok: true; manifest: LayersManifest } | { ok: false; reason: string };
+export type LayersVerdict = CheckedJson<LayersManifest>;
 
 /** Read and check a top-layers entry's manifest: its checksum, then its shape. */
-export async function readLayersManifest(dir: string): Promise<LayersVerdict> {
-  const file = join(dir, LAYERS_MANIFEST);
-  const verdict = await verifyChecksum(file);
-  if (!verdict.ok) return verdict;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch {
-    return { ok: false, reason: `${LAYERS_MANIFEST} is not JSON` };
-  }
-  const bad =
-    typeof parsed === 'object' && parsed !== null
-      ? badLayersField(parsed as Record<string, unknown>)
-      : 'the file';
-  if (bad) return { ok: false, reason: `${LAYERS_MANIFEST}: ${bad} is missing or not valid` };
-  return { ok: true, manifest: parsed as LayersManifest };
+export function readLayersManifest(dir: string): Promise<LayersVerdict> {
+  return readCheckedJson<LayersManifest>(dir, LAYERS_MANIFEST, badLayersField);
 }

@@ -49,28 +49,44 @@ function badField(m: Record<string, unknown>): string | undefined {
   return failed ? `config.${failed[0]}` : undefined;
 }
 
-export async function writeManifest(dir: string, manifest: EntryManifest): Promise<void> {
-  const file = join(dir, MANIFEST_FILE);
-  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+/** Write a JSON file into an entry and its checksum beside it. */
+export async function writeCheckedJson(dir: string, name: string, value: unknown): Promise<void> {
+  const file = join(dir, name);
+  const text = `${JSON.stringify(value, null, 2)}\n`;
   await writeFile(file, text);
   await writeChecksum(file, createHash('sha256').update(text).digest('hex'));
 }
 
-export type ManifestVerdict = { ok: true; manifest: EntryManifest } | { ok: false; reason: string };
+export type CheckedJson<T> = { ok: true; manifest: T } | { ok: false; reason: string };
 
-/** Read and check an entry's manifest: its checksum, then its shape. */
-export async function readManifest(dir: string): Promise<ManifestVerdict> {
-  const file = join(dir, MANIFEST_FILE);
+/** Read a JSON file of an entry and check it: its checksum, then its shape (`badField` names a bad field). */
+export async function readCheckedJson<T>(
+  dir: string,
+  name: string,
+  badField: (value: Record<string, unknown>) => string | undefined,
+): Promise<CheckedJson<T>> {
+  const file = join(dir, name);
   const verdict = await verifyChecksum(file);
   if (!verdict.ok) return verdict;
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch {
-    return { ok: false, reason: `${MANIFEST_FILE} is not JSON` };
+    return { ok: false, reason: `${name} is not JSON` };
   }
   const bad =
     typeof parsed === 'object' && parsed !== null ? badField(parsed as Record<string, unknown>) : 'the file';
-  if (bad) return { ok: false, reason: `${MANIFEST_FILE}: ${bad} is missing or not valid` };
-  return { ok: true, manifest: parsed as EntryManifest };
+  if (bad) return { ok: false, reason: `${name}: ${bad} is missing or not valid` };
+  return { ok: true, manifest: parsed as T };
+}
+
+export function writeManifest(dir: string, manifest: EntryManifest): Promise<void> {
+  return writeCheckedJson(dir, MANIFEST_FILE, manifest);
+}
+
+export type ManifestVerdict = CheckedJson<EntryManifest>;
+
+/** Read and check an entry's manifest: its checksum, then its shape. */
+export function readManifest(dir: string): Promise<ManifestVerdict> {
+  return readCheckedJson<EntryManifest>(dir, MANIFEST_FILE, badField);
 }
