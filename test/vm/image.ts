@@ -4,8 +4,12 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path';
 import { execOk } from '../support/exec.js';
 
-/** Docker is shared on this host: every call that uses it takes the same lock as the test suites. */
-export const DOCKER_LOCK = '/tmp/kind-action-docker.lock';
+/**
+ * Docker may be shared on a development host: every call that uses it takes this lock, which other
+ * Docker work there takes too. KIND_ACTION_DOCKER_LOCK names another file, for a caller that holds
+ * this one for the whole lane (to keep the host quiet while it runs).
+ */
+export const DOCKER_LOCK = process.env.KIND_ACTION_DOCKER_LOCK ?? '/tmp/kind-action-docker.lock';
 
 export function dockerLocked(args: string[]): Promise<string> {
   return execOk('flock', [DOCKER_LOCK, 'docker', ...args], { stdin: 'ignore' });
