@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ReadinessTimeoutError } from '../../src/core/errors.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../src/core/ready/backoff.js';
 import type { Clock } from '../../src/core/ready/clock.js';
+import { exitDetail } from '../../src/core/ready/container-probe.js';
 import { fatal, notYet, ok, type Probe } from '../../src/core/ready/probe.js';
 import { FatalProbeError, waitFor, waitForPhases } from '../../src/core/ready/wait.js';
 
@@ -142,5 +143,16 @@ describe('waitForPhases', () => {
     );
     expect(values).toEqual([1, 2]);
     expect(timings).toEqual({ one: 0.1, two: 0 });
+  });
+});
+
+describe('exitDetail', () => {
+  test.each([
+    [{ ExitCode: 0, OOMKilled: false }, 'exit code 0'],
+    [{ ExitCode: 137, OOMKilled: false }, 'exit code 137'],
+    [{ ExitCode: 137, OOMKilled: true }, 'exit code 137: killed for lack of memory'],
+    [{ ExitCode: 0, OOMKilled: true }, 'exit code 0; a process inside it was killed for lack of memory'],
+  ])('%o → %s', (state, expected) => {
+    expect(exitDetail(state)).toBe(expected);
   });
 });

@@ -175,8 +175,10 @@ const clusterCases = (image: string): Case[] => [
       assert.equal((await docker(['wait', id])).trim(), '0');
       const { State } = await stoppedState(id);
       assert.equal(State.Running, false);
+      // Not State.OOMKilled: on cgroup v2 Docker sets it for any out-of-memory kill below the
+      // node's cgroup, and the case before this one has a pod killed so on purpose.
       assert.equal(State.ExitCode, 0);
-      assert.equal(State.OOMKilled, false);
+      metrics.stoppedNodeOOMKilledFlag = String(State.OOMKilled);
       const logs = await exec('docker', ['logs', '--tail', '40', id], { stdin: 'ignore' });
       const agent = /^(?:\[agent\] )?stopped in ([\d.]+)(ms|s)$/m.exec(logs.stdout + logs.stderr);
       assert.ok(agent, "the node's log does not say that its agent stopped");
