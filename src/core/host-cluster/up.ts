@@ -10,8 +10,8 @@ import type { Logger } from '../logger.js';
 import { contextName } from '../names.js';
 import { type ClusterOptions, clusterOptionsEnv } from '../options/cluster-options.js';
 import { systemClock } from '../ready/clock.js';
-import { ReadinessCheckError, type WaitTarget } from '../ready/node-phases.js';
-import { componentsNotReady, failingCheck, parseNodeStatus } from '../ready/node-status.js';
+import { explainTimeout, type WaitTarget } from '../ready/node-phases.js';
+import { parseNodeStatus } from '../ready/node-status.js';
 import { FatalProbeError, type PhaseTimings, round, waitForPhases } from '../ready/wait.js';
 import { type NodeAccess, type PodEndpoints, podAccess } from './access.js';
 import type { HostCluster } from './client.js';
@@ -151,7 +151,7 @@ async function waitThroughProxy(
     });
     return { timings, config: target === 'kubernetes' ? String(values[2]) : undefined };
   } catch (err) {
-    if (err instanceof ReadinessTimeoutError) throw await explainTimeout(host, pod, err);
+    if (err instanceof ReadinessTimeoutError) throw await explainPodTimeout(host, pod, err);
     if (!(err instanceof FatalProbeError)) throw err;
     const outcome = podOutcome(await host.readPod(pod.namespace, pod.name));
     if (outcome.state !== 'failed') throw err;
@@ -188,16 +188,7 @@ async function cleanupAfterFailure(
 }
 
 /** A timeout, with the node's failing readiness check and components not ready (its /status), as on Docker. */
-async function explainTimeout(host: HostCluster, pod: PodRef, err: ReadinessTimeoutError): Promise<Error> {
+async function explainPodTimeout(host: HostCluster, pod: PodRef, err: ReadinessTimeoutError): Promise<Error> {
   const res = await host.proxyGet(pod.namespace, pod.name, NODE_PORT.ready, 'status').catch(() => undefined);
-  const status = res?.status === 200 ? parseNodeStatus(res.body) : undefined;
-  const failing = status && failingCheck(status);
-  if (!status || !failing) return err;
-  const components = componentsNotReady(status);
-  const notReady = components.length ? `; components not ready: ${components.join(', ')}` : '';
-  return new ReadinessCheckError(
-    `${err.message}; failing readiness check: ${failing.check} (${failing.reason})${notReady}`,
-    failing.check,
-    err,
-  );
+  return explainTimeout(err, res?.status === 200 ? parseNodeStatus(res.body) : undefined);
 }

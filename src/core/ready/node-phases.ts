@@ -1,6 +1,6 @@
 import { ReadinessTimeoutError } from '../errors.js';
 import { HttpProbe } from './http-probe.js';
-import { componentsNotReady, failingCheck, fetchNodeStatus } from './node-status.js';
+import { componentsNotReady, failingCheck, fetchNodeStatus, type NodeStatus } from './node-status.js';
 import { type Phase, type PhaseTimings, type WaitOptions, waitForPhases } from './wait.js';
 
 /** How far a start waits: the whole cluster, the node's Docker only, or not at all. */
@@ -45,12 +45,16 @@ export async function waitForNode(
     return { timings, config: target === 'kubernetes' ? String(values[2]) : undefined };
   } catch (err) {
     if (!(err instanceof ReadinessTimeoutError)) throw err;
-    throw await explainTimeout(err, readyUrl);
+    throw explainTimeout(err, await fetchNodeStatus(readyUrl));
   }
 }
 
-async function explainTimeout(err: ReadinessTimeoutError, readyUrl: string): Promise<Error> {
-  const status = await fetchNodeStatus(readyUrl);
+/**
+ * A readiness timeout with what the node's /status says of it (its failing
+ * check and the components not ready), or the timeout as it was when the
+ * status could not be read or names no failing check.
+ */
+export function explainTimeout(err: ReadinessTimeoutError, status: NodeStatus | undefined): Error {
   const failing = status && failingCheck(status);
   if (!status || !failing) return err;
   const components = componentsNotReady(status);
