@@ -10,10 +10,10 @@
  * pod's container running) to a usable kubeconfig; `wall` is the whole `up`.
  */
 
-import { spawn } from 'node:child_process';
 import { DEFAULT_KUBERNETES, localNodeImage, resolveKubernetesVersion } from '../src/core/image/versions.js';
 import { cli, isolatedEnv, parseJson } from '../test/support/cli.js';
 import { execOk } from '../test/support/exec.js';
+import { copyImage, nodeDocker } from '../test/support/nested-host.js';
 import useTempRoot from '../test/support/temp-root.js';
 import { printTable, timeIt, writeJson } from './lib/report.js';
 
@@ -31,19 +31,6 @@ interface Run {
   wall: number;
   readySeconds: number;
   phases: Record<string, number>;
-}
-
-/** `docker save` here piped into `docker load` on the host node's own Docker. */
-function loadInto(ref: string, dockerHost: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const save = spawn('docker', ['save', ref], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const load = spawn('docker', ['load', '-q'], {
-      stdio: ['pipe', 'ignore', 'inherit'],
-      env: { ...process.env, DOCKER_HOST: dockerHost },
-    });
-    save.stdout.pipe(load.stdin);
-    load.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`docker load exited ${code}`))));
-  });
 }
 
 async function timedUp(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
@@ -64,7 +51,7 @@ async function main(): Promise<void> {
   const host = parseJson<Up>(hostRun);
   const results: Record<string, Run | { error: string }> = {};
   try {
-    await loadInto(NODE, host.dockerHost);
+    await copyImage(nodeDocker(host.dockerHost), NODE);
     results.docker = await timedUp(['--name', 'bench-docker'], env);
     await cli(['down', '--name', 'bench-docker'], env);
     const hostArgs = ['--host-kubeconfig', host.kubeconfig];

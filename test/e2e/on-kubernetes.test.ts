@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { docker, leftovers, NOTHING } from '../support/docker.js';
 import { buildHelloApp } from '../support/hello-app.js';
 import { kubectl, kubectlOk, nodesReady, runPodToCompletion } from '../support/kubectl.js';
+import { copyImage, nodeDocker } from '../support/nested-host.js';
 
 /**
  * The node as a pod on an existing cluster (`up --host-kubeconfig`). The host
@@ -36,21 +36,6 @@ async function inHost(): Promise<string> {
   return out.trim();
 }
 
-/** `docker save` of the node image into the host node's own Docker (the kubelet's image store). */
-function loadIntoHost(ref: string, dockerHost: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const save = spawn('docker', ['save', ref], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const load = spawn('docker', ['load', '-q'], {
-      stdio: ['pipe', 'ignore', 'inherit'],
-      env: { ...process.env, DOCKER_HOST: dockerHost },
-    });
-    save.stdout.pipe(load.stdin);
-    save.on('error', reject);
-    load.on('error', reject);
-    load.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`docker load exited ${code}`))));
-  });
-}
-
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -68,7 +53,7 @@ beforeAll(async () => {
   const r = await cli(['up', '--name', 'podhost', '--image', image, '--network', NETWORK, '--json'], env);
   expect(r.code, r.stderr).toBe(0);
   host = parseJson(r);
-  await loadIntoHost(image, host.dockerHost);
+  await copyImage(nodeDocker(host.dockerHost), image);
 });
 
 afterAll(async () => {
