@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { AgentModeMissingError, BakeError, HookFailedError } from '../../src/core/errors.js';
-import { customizeFailure, labelChange } from '../../src/core/image/customize-hooks.js';
+import { CUSTOMIZE_MODE, customizeFailure, labelChange } from '../../src/core/image/customize-hooks.js';
 import { layeredParts } from '../../src/core/image/plan.js';
 import { VERSION } from '../../src/core/version.js';
 
@@ -75,4 +77,12 @@ test('labelChange: every label in one instruction, values quoted', () => {
   expect(labelChange({ 'io.kind-action.base': 'r@sha256:1', a: 'two words' })).toBe(
     'LABEL io.kind-action.base="r@sha256:1" a="two words"',
   );
+});
+
+test("the agent's own words the customizer reads: its mode name, and what it says of a mode it lacks", () => {
+  // Older agents answer an unknown mode this way; the fallback to the bake depends on it.
+  const main = readFileSync(join(import.meta.dirname, '../../image/agent/main.go'), 'utf8');
+  expect(main).toContain(`"${CUSTOMIZE_MODE}": func([]string) error { return customize() },`);
+  expect(main).toContain('fmt.Errorf("unknown subcommand %q (want one of: %s)"');
+  expect(main).toContain('log.Printf("error: %v", err)');
 });
