@@ -20,15 +20,16 @@ import { nodeArch } from '../../src/core/package.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { docker, leftovers, NOTHING } from '../support/docker.js';
 import { kubectlOk } from '../support/kubectl.js';
-import { archiveEntries } from '../support/layers.js';
+import { archiveEntries, buildUserImage } from '../support/layers.js';
 import { E2E_K8S } from '../support/node-image-setup.js';
 import { type RunningRegistry, startRegistry } from '../support/registry.js';
 
 /**
  * The real node image published to a real registry, then customized with a
  * before-cluster and an after-cluster hook the way a run with hooks does it
- * (no bake from scratch): the published node's agent runs the hooks around a
- * start of its baked cluster and seals it as a bake does. The cache keeps only
+ * (no bake from scratch), with a preload image: the published node's agent
+ * runs the hooks around a start of its baked cluster, loads the preload before
+ * the after-cluster hook, and seals it as a bake does. The cache keeps only
  * the layer above the published image; the node booted from the restored image
  * has what both hooks made. A failing hook is a named error leaving nothing.
  */
@@ -40,6 +41,7 @@ const REF = `kind-action/node:v${E2E_K8S}-ce2eh${suffix}`;
 const FAILED_REF = `kind-action/node:v${E2E_K8S}-ce2ef${suffix}`;
 const PATH = process.env.PATH ?? '';
 const MARK = '/etc/kind-action-e2e/before-cluster';
+const PRELOAD = `ka-e2e/hooks-preload:${suffix}`;
 const work = mkdtempSync(join(tmpdir(), 'ka-e2e-hooks-'));
 const storeDir = mkdtempSync(join(tmpdir(), 'ka-e2e-hooks-store-'));
 const store = new LocalDirectoryStore(storeDir);
@@ -58,10 +60,14 @@ function hookFile(name: string, body: string): string {
 
 const hooks: HookFiles = {
   'before-cluster': hookFile('before', `mkdir -p ${MARK.replace(/\/[^/]+$/, '')}\necho ${suffix} > ${MARK}`),
-  'after-cluster': hookFile('after', `kubectl create configmap e2e-hook --from-literal=suffix=${suffix}`),
+  // The preload is in the node's Docker before the after-cluster hook runs, as in a bake.
+  'after-cluster': hookFile(
+    'after',
+    `docker image inspect ${PRELOAD} >/dev/null\nkubectl create configmap e2e-hook --from-literal=suffix=${suffix}`,
+  ),
 };
 
-async function planFor(ref: string, files: HookFiles): Promise<ImagePlan> {
+async function planFor(ref: string, files: HookFiles, preload: string[]): Promise<ImagePlan> {
   const hashes: Record<string, string> = {};
   for (const [name, file] of Object.entries(files)) hashes[name] = await sha256File(file);
   return {
@@ -72,14 +78,18 @@ async function planFor(ref: string, files: HookFiles): Promise<ImagePlan> {
       toolVersion: '0.0.0-e2e',
       k8sVersion: E2E_K8S,
       arch: nodeArch(),
-      preload: [],
+      preload,
       hooks: hashes,
       suffix: '',
     },
   };
 }
 
-async function resolve(ref: string, files: HookFiles): Promise<Awaited<ReturnType<typeof resolveImage>>> {
+async function resolve(
+  ref: string,
+  files: HookFiles,
+  preload: string[] = [PRELOAD],
+): Promise<Awaited<ReturnType<typeof resolveImage>>> {
   const customize: ImageRequest['customize'] = (base, tag, signal) =>
     customizeImage(
       client,
@@ -87,7 +97,7 @@ async function resolve(ref: string, files: HookFiles): Promise<Awaited<ReturnTyp
         base: base.ref,
         basePinned: base.pinned,
         tag,
-        preload: [],
+        preload,
         hooks: files,
         authFor: async () => undefined,
         privilege: 'auto',
@@ -97,7 +107,7 @@ async function resolve(ref: string, files: HookFiles): Promise<Awaited<ReturnTyp
       log,
     );
   const cache = { store, workDir: join(work, 'entry'), toolPath: PATH };
-  const plan = await planFor(ref, files);
+  const plan = await planFor(ref, files, preload);
   const req: ImageRequest = { k8sVersion: E2E_K8S, build: 'auto', plan, cache, published: source, customize };
   return resolveImage(client, req, log, new AbortController().signal);
 }
@@ -125,12 +135,14 @@ beforeAll(async () => {
   source = { repository, digest: undefined, explicit: true, auth: undefined };
   const r = await cli(['publish', '--repository', repository, '--k8s-version', E2E_K8S, '--json'], env);
   if (r.code !== 0) throw new Error(`publish failed: ${r.stderr}`);
+  // A small image of the user's, only on this Docker.
+  await buildUserImage(client, PRELOAD, `preloaded ${suffix}`);
 }, 900_000);
 
 afterAll(async () => {
   await cli(['down', '--name', NAME], env);
   expect(await leftovers(NAME)).toEqual(NOTHING);
-  for (const ref of [REF, FAILED_REF, `${repository}:v${E2E_K8S}`])
+  for (const ref of [REF, FAILED_REF, PRELOAD, `${repository}:v${E2E_K8S}`])
     await client.removeImage(ref).catch(() => {});
   await registry?.stop();
   rmSync(work, { recursive: true, force: true });
@@ -145,7 +157,7 @@ describe('hooks run on the published node, cached as its own layer', () => {
     expect(r).toMatchObject({ ref: REF, source: 'bake' });
     expect(lines.filter((l) => l.startsWith('WARN'))).toEqual([]);
     expect(lines.filter((l) => l.startsWith('image path:'))).toEqual([
-      expect.stringMatching(/^image path: the published .* pulled, hooks run$/),
+      expect.stringMatching(/^image path: the published .* pulled, preloads added, hooks run$/),
     ]);
     expect(await customizeLeftovers()).toEqual([]);
     const base = await docker.getImage(`${repository}:v${E2E_K8S}`).inspect();
@@ -185,8 +197,9 @@ describe('hooks run on the published node, cached as its own layer', () => {
     expect(saved.bytes * 4).toBeLessThan(image.Size);
   });
 
-  test('a new runner: base pulled, top layer loaded; the node has the ConfigMap and the file the hooks made', async () => {
+  test('a new runner: base pulled, top layer loaded; the node has the ConfigMap and the file the hooks made, and the preload', async () => {
     await client.removeImage(REF);
+    await client.removeImage(PRELOAD);
     await client.removeImage(`${repository}:v${E2E_K8S}`);
     lines.length = 0;
     const r = await resolve(REF, hooks);
@@ -208,6 +221,10 @@ describe('hooks run on the published node, cached as its own layer', () => {
     const file = await client.exec(result.containerId, ['cat', MARK], { timeoutMs: 30_000 });
     expect(file.code, file.output).toBe(0);
     expect(file.output.trim()).toBe(suffix);
+    const preloaded = await client.exec(result.containerId, ['docker', 'image', 'inspect', PRELOAD], {
+      timeoutMs: 30_000,
+    });
+    expect(preloaded.code, preloaded.output).toBe(0);
   });
 
   test('a failing hook: a named error with its output, and nothing of the customization left', async () => {
@@ -215,7 +232,7 @@ describe('hooks run on the published node, cached as its own layer', () => {
       'after-cluster': hookFile('failing', `echo "no luck ${suffix}" >&2\nexit 3`),
     };
     lines.length = 0;
-    const error = await resolve(FAILED_REF, failing).catch((err: unknown) => err);
+    const error = await resolve(FAILED_REF, failing, []).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(HookFailedError);
     const failed = error as HookFailedError;
     expect(failed.field).toBe('after-cluster');
