@@ -16,7 +16,18 @@ func bootstrap() error {
 	if err := n.prepare(nil); err != nil {
 		return err
 	}
-	err := n.bake()
+	if err := n.stopAndSeal(n.bake()); err != nil {
+		return err
+	}
+	log.Printf("bake finished in %s", n.since())
+	return nil
+}
+
+// stopAndSeal ends a bake (or a customization) whose steps returned err: the
+// kubelet first, then, after a success, every workload and etcd's free
+// pages; then every process; then etcd's WAL tail and the image store seed.
+// After a failure it only stops, and returns err.
+func (n *node) stopAndSeal(err error) error {
 	log.Printf("stopping the cluster")
 	if kubelet := n.find("kubelet"); kubelet != nil {
 		n.sup.halt(kubelet, 10*time.Second)
@@ -32,11 +43,7 @@ func bootstrap() error {
 	if err := trimWAL(etcdDataDir); err != nil {
 		return err
 	}
-	if err := sealStore(); err != nil {
-		return err
-	}
-	log.Printf("bake finished in %s", n.since())
-	return nil
+	return sealStore()
 }
 
 func (n *node) bake() error {

@@ -1,6 +1,7 @@
 // Command kind-agent is the supervisor and readiness server of the kind-action
-// node image. "kind-agent bootstrap" bakes a cluster into the image; with no
-// argument it starts the baked cluster with fresh credentials.
+// node image. "kind-agent bootstrap" bakes a cluster into the image;
+// "kind-agent customize" runs a bake's hooks and preloads on a baked image;
+// with no argument it starts the baked cluster with fresh credentials.
 package main
 
 import (
@@ -12,10 +13,11 @@ import (
 )
 
 // modes maps a subcommand to what runs it. A build for a benchmark adds its
-// own from another file (bench/kubeadm/agent/); the product has these two.
+// own from another file (bench/kubeadm/agent/); the product has these three.
 var modes = map[string]func(args []string) error{
 	"run":       func([]string) error { return run() },
 	"bootstrap": func([]string) error { return bootstrap() },
+	"customize": func([]string) error { return customize() },
 }
 
 func main() {

@@ -42,7 +42,7 @@ func TestProductModes(t *testing.T) {
 			t.Errorf("the product's agent has the benchmark's %q mode", name)
 		}
 	}
-	for _, name := range []string{"run", "bootstrap"} {
+	for _, name := range []string{"run", "bootstrap", "customize"} {
 		if _, ok := modes[name]; !ok {
 			t.Errorf("no %q mode", name)
 		}

@@ -57,9 +57,9 @@ export function actionBake(
 }
 
 /**
- * The Action's customization of the published image: the inputs' preloads,
- * pulled with the registry login (or the Docker config's credentials) when
- * this Docker does not have them.
+ * The Action's customization of the published image: the inputs' hooks and
+ * preloads, pulled with the registry login (or the Docker config's
+ * credentials) when this Docker does not have them.
  */
 export function actionCustomize(
   docker: DockerClient,
@@ -75,6 +75,10 @@ export function actionCustomize(
         basePinned: base.pinned,
         tag,
         preload: inputs.preloadImages,
+        hooks: {
+          ...(inputs.beforeCluster ? { 'before-cluster': inputs.beforeCluster } : {}),
+          ...(inputs.afterCluster ? { 'after-cluster': inputs.afterCluster } : {}),
+        },
         authFor: (ref) => registryAuth(ref, inputs.registry, env.dockerConfigFile),
         privilege: 'auto',
         memo: PrivilegeMemo.inDir(env.stateDir),

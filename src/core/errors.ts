@@ -81,6 +81,20 @@ export class ContainerExitedError extends KindActionError {
 
 export class BakeError extends KindActionError {}
 
+/** A `before-cluster` or `after-cluster` hook failed; `field` names it, `output` is its last lines. */
+export class HookFailedError extends BakeError {
+  constructor(
+    hook: string,
+    message: string,
+    readonly output: string,
+  ) {
+    super(output ? `${message}\n--- last lines ---\n${output}` : message, { field: hook });
+  }
+}
+
+/** The published image's agent has no `customize` mode (an older image): bake from scratch instead. */
+export class AgentModeMissingError extends BakeError {}
+
 /** `docker login` inside the node refused the registry credentials. */
 export class RegistryLoginError extends KindActionError {}
 

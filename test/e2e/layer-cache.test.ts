@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -17,7 +17,7 @@ import { nodeArch } from '../../src/core/package.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { docker, leftovers, NOTHING } from '../support/docker.js';
 import { nodesReady } from '../support/kubectl.js';
-import { archiveEntries } from '../support/layers.js';
+import { archiveEntries, buildUserImage } from '../support/layers.js';
 import { E2E_K8S } from '../support/node-image-setup.js';
 import { type RunningRegistry, startRegistry } from '../support/registry.js';
 
@@ -94,17 +94,7 @@ beforeAll(async () => {
   const r = await cli(['publish', '--repository', repository, '--k8s-version', E2E_K8S, '--json'], env);
   if (r.code !== 0) throw new Error(`publish failed: ${r.stderr}`);
   // A small image of the user's, only on this Docker.
-  const ctx = mkdtempSync(join(tmpdir(), 'ka-e2e-preload-'));
-  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n');
-  writeFileSync(join(ctx, 'hello.txt'), `preloaded ${suffix}\n`);
-  const events = await client.buildImage(
-    ctx,
-    ['Dockerfile', 'hello.txt'],
-    { tag: PRELOAD, labels: {} },
-    () => {},
-  );
-  rmSync(ctx, { recursive: true, force: true });
-  if (events.some((e) => e.error)) throw new Error(`building ${PRELOAD} failed`);
+  await buildUserImage(client, PRELOAD, `preloaded ${suffix}`);
 }, 900_000);
 
 afterAll(async () => {

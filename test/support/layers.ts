@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { CODECS } from '../../src/core/cache/codec.js';
 import { layersFile } from '../../src/core/cache/layers.js';
+import type { DockerClient } from '../../src/core/docker/client.js';
 
 /** The entries of a stored top-layers archive (in the entry directory `dir`): name and sha256 of each. */
 export async function archiveEntries(
@@ -25,4 +27,17 @@ export async function archiveEntries(
   }
   await Promise.all([feeding, done]);
   return { file, entries };
+}
+
+/** A small image of the user's (one file, `FROM scratch`), built on `client`'s Docker only, as `tag`. */
+export async function buildUserImage(client: DockerClient, tag: string, text: string): Promise<void> {
+  const ctx = mkdtempSync(join(tmpdir(), 'ka-e2e-user-image-'));
+  try {
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n');
+    writeFileSync(join(ctx, 'hello.txt'), `${text}\n`);
+    const events = await client.buildImage(ctx, ['Dockerfile', 'hello.txt'], { tag, labels: {} }, () => {});
+    if (events.some((e) => e.error)) throw new Error(`building ${tag} failed`);
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { LocalDirectoryStore } from '../../src/core/cache/local-store.js';
 import type { DockerClient } from '../../src/core/docker/client.js';
-import { ImageNotFoundError } from '../../src/core/errors.js';
+import { AgentModeMissingError, HookFailedError, ImageNotFoundError } from '../../src/core/errors.js';
 import type { ImagePlan } from '../../src/core/image/plan.js';
 import type { PublishedSource } from '../../src/core/image/published.js';
 import { type ImageRequest, resolveImage } from '../../src/core/image/resolve.js';
@@ -22,6 +22,7 @@ const V = '1.35.4';
 const LOCAL = localNodeImage(V);
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const OTHER = `sha256:${'b'.repeat(64)}`;
+const D = 'c'.repeat(64);
 /** The table's repository as if the table pinned DIGEST for V. */
 const PINNED: PublishedSource = {
   repository: NODE_REPOSITORY,
@@ -50,7 +51,7 @@ interface World {
   registry: Record<string, Manifest>;
 }
 
-function run(world: World, req: Partial<ImageRequest>) {
+function run(world: World, req: Partial<ImageRequest>, logTo?: Logger) {
   const present = new Map(world.present.map((ref) => [ref, nodeArch()]));
   const calls: string[] = [];
   const warnings: string[] = [];
@@ -84,7 +85,7 @@ function run(world: World, req: Partial<ImageRequest>) {
   const bake = async (tag: string) => {
     calls.push(`bake ${tag}`);
   };
-  const log: Logger = { ...silentLogger, warn: (m: string) => warnings.push(m) };
+  const log: Logger = { ...silentLogger, ...logTo, warn: (m: string) => warnings.push(m) };
   const request: ImageRequest = { k8sVersion: V, build: 'auto', bake, published: PINNED, ...req };
   const result = resolveImage(docker, request, log, new AbortController().signal);
   return { result, calls, warnings };
@@ -282,12 +283,12 @@ describe('resolveImage: a published image with the user preloads added', () => {
   };
   const preloaded: ImagePlan = { ...custom, layers };
 
-  function customizing(world: World, req: Partial<ImageRequest>) {
+  function customizing(world: World, req: Partial<ImageRequest>, log?: Logger) {
     const made: string[] = [];
     const customize: ImageRequest['customize'] = async (base, tag) => {
       made.push(`customize ${base.ref} (${base.pinned}) as ${tag}`);
     };
-    return { ...run(world, { plan: preloaded, customize, ...req }), made };
+    return { ...run(world, { plan: preloaded, customize, ...req }, log), made };
   }
 
   test('pulls the published image by its pin and customizes it: source bake, the layers to save named', async () => {
@@ -326,7 +327,7 @@ describe('resolveImage: a published image with the user preloads added', () => {
 
   test.each<[string, World, Partial<ImageRequest>]>([
     [
-      'hooks: baked from scratch',
+      'a plan without layered parts',
       { present: [], registry: { [PUBLISHED]: { digest: DIGEST } } },
       { plan: custom },
     ],
@@ -345,6 +346,50 @@ describe('resolveImage: a published image with the user preloads added', () => {
     expect(r.made).toEqual([]);
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]).toContain(PUBLISHED);
+  });
+
+  test('hooks: the published image customized with them too, and the log says so', async () => {
+    const infos: string[] = [];
+    const hooked: ImagePlan = { ...custom, layers: { ...layers, hooks: { 'after-cluster': D } } };
+    const r = customizing(
+      { present: [], registry: { [PUBLISHED]: { digest: DIGEST } } },
+      { plan: hooked },
+      { ...silentLogger, info: (m) => infos.push(m) },
+    );
+    await expect(r.result).resolves.toMatchObject({ ref: hooked.ref, source: 'bake' });
+    expect(r.made).toHaveLength(1);
+    expect(infos.filter((l) => l.startsWith('image path:'))).toEqual([
+      `image path: the published ${NODE_REPOSITORY}@${DIGEST.slice(0, 19)}… pulled, preloads added, hooks run`,
+    ]);
+  });
+
+  test('an older published image, whose agent has no customize mode: one warning, then the bake', async () => {
+    const r = customizing(
+      { present: [], registry: { [PUBLISHED]: { digest: DIGEST } } },
+      {
+        customize: async () => {
+          throw new AgentModeMissingError('the agent of x has no customize mode (an older image)');
+        },
+      },
+    );
+    await expect(r.result).resolves.toMatchObject({ ref: preloaded.ref, source: 'bake' });
+    expect(r.warnings).toEqual([
+      'the agent of x has no customize mode (an older image); baking the image here instead',
+    ]);
+    expect(r.calls).toEqual([`pull ${PUBLISHED}@${DIGEST}`, `bake ${preloaded.ref}`]);
+  });
+
+  test('a hook that fails: its error, and no bake', async () => {
+    const r = customizing(
+      { present: [], registry: { [PUBLISHED]: { digest: DIGEST } } },
+      {
+        customize: async () => {
+          throw new HookFailedError('after-cluster', 'the hook failed (exit status 3)', 'boom');
+        },
+      },
+    );
+    await expect(r.result).rejects.toBeInstanceOf(HookFailedError);
+    expect(r.calls).not.toContain(`bake ${preloaded.ref}`);
   });
 
   test('build never: not customized either', async () => {

@@ -66,7 +66,7 @@ export function isCustomBake(parts: Pick<CacheKeyParts, 'preload' | 'hooks'>): b
   return parts.preload.length > 0 || Object.keys(parts.hooks).length > 0;
 }
 
-/** Everything that decides the bytes of a published node image with the user's preloads added. */
+/** Everything that decides the bytes of a published node image with the user's preloads and hooks added. */
 export interface LayersKeyParts {
   toolVersion: string;
   k8sVersion: string;

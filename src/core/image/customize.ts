@@ -12,6 +12,7 @@ import { copyFileOut } from '../docker/copy-out.js';
 import { BakeError, errorMessage, throwIfAborted } from '../errors.js';
 import { LABEL, resourceLabels } from '../labels.js';
 import type { Logger } from '../logger.js';
+import { customizeWithHooks, type HookFiles } from './customize-hooks.js';
 
 /** Where the node keeps its image store between starts (image/agent: store.go). */
 export const STORE_SEED = '/kind/store-seed/containerd.tar.zst';
@@ -41,6 +42,8 @@ export interface CustomizeOptions {
   /** The customized image's tag. */
   tag: string;
   preload: readonly string[];
+  /** Hook files to run as a bake would; with any, the agent's `customize` mode makes the image. */
+  hooks?: HookFiles | undefined;
   /** Credentials for a preload's registry (by its reference), if any. */
   authFor: (ref: string) => Promise<RegistryAuth | undefined>;
   privilege: PrivilegeChoice;
@@ -54,13 +57,16 @@ export interface CustomizeOptions {
  * volume), load each preload image into its Docker (taken from this Docker,
  * pulled first when absent), stop it, tar the store as the node's seed, and
  * build `FROM base` + that seed. The new image is the published one plus one
- * layer, so only that layer needs caching.
+ * layer, so only that layer needs caching. With hooks, see customizeWithHooks.
  */
 export async function customizeImage(
   docker: DockerClient,
   opts: CustomizeOptions,
   log: Logger,
 ): Promise<void> {
+  if (opts.hooks && Object.keys(opts.hooks).length > 0) {
+    return customizeWithHooks(docker, { ...opts, hooks: opts.hooks }, log);
+  }
   const session = randomBytes(6).toString('hex');
   const cluster = `customize-${session}`;
   const made: string[] = [];

@@ -31,7 +31,7 @@ export interface ImagePlan {
   /** Preloads or hooks make it differ from the plain (published) node image. */
   custom: boolean;
   /**
-   * Preloads and nothing else: the image can be made from the published one
+   * Preloads, hooks or both: the image can be made from the published one
    * (customizeImage) and cached as the layers above it, under the key these
    * parts give with the published image's digest (layersKey).
    */
@@ -66,16 +66,26 @@ export async function planImage(docker: DockerClient, spec: BakeSpec): Promise<I
   const custom = isCustomBake(parts);
   const plain = localNodeImage(spec.k8sVersion);
   const ref = custom ? `${plain}-c${createHash('sha256').update(key).digest('hex').slice(0, 12)}` : plain;
-  const preloadOnly = spec.preload.length > 0 && Object.keys(hooks).length === 0;
-  const layers = preloadOnly
-    ? {
-        toolVersion: VERSION,
-        k8sVersion: spec.k8sVersion,
-        arch: spec.arch,
-        preload: spec.preload,
-        hooks,
-        suffix: spec.cacheKeySuffix,
-      }
-    : undefined;
+  const layers = layeredParts(spec, hooks);
   return { ref, key, custom, layers };
+}
+
+/**
+ * Pure: the top-layers key's parts for a bake that adds preloads or hooks
+ * (`hooks`: each given hook's name and content hash) to the published image;
+ * undefined for the plain image, which is the published one itself.
+ */
+export function layeredParts(
+  spec: Pick<BakeSpec, 'k8sVersion' | 'arch' | 'preload' | 'cacheKeySuffix'>,
+  hooks: Record<string, string>,
+): ImagePlan['layers'] {
+  if (!isCustomBake({ preload: spec.preload, hooks })) return undefined;
+  return {
+    toolVersion: VERSION,
+    k8sVersion: spec.k8sVersion,
+    arch: spec.arch,
+    preload: spec.preload,
+    hooks,
+    suffix: spec.cacheKeySuffix,
+  };
 }

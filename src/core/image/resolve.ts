@@ -1,7 +1,7 @@
 import { restoreImage } from '../cache/image-cache.js';
 import type { CacheStore } from '../cache/store.js';
 import type { DockerClient } from '../docker/client.js';
-import { errorMessage, ImageNotFoundError } from '../errors.js';
+import { AgentModeMissingError, errorMessage, ImageNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { round } from '../ready/wait.js';
 import { type LayeredBase, layeredBase, restoreTopLayers } from './layered.js';
@@ -27,8 +27,9 @@ export interface ImageRequest {
   /** Builds the node image as `tag`; absent: baking is not offered. */
   bake?: ((tag: string, signal: AbortSignal) => Promise<void>) | undefined;
   /**
-   * Adds the plan's preloads to the pulled published image (`base`, local;
-   * `pinned`, by digest), as `tag`; absent: not offered, a custom image is baked.
+   * Adds the plan's preloads and hooks to the pulled published image (`base`,
+   * local; `pinned`, by digest), as `tag`; absent: not offered, a custom image
+   * is baked. An AgentModeMissingError (an older published image): baked.
    */
   customize?:
     | ((base: { ref: string; pinned: string }, tag: string, signal: AbortSignal) => Promise<void>)
@@ -121,16 +122,24 @@ export async function resolveImage(
       );
       if ('ref' in pulled) {
         const t = performance.now();
-        await req.customize(
-          { ref: pulled.ref, pinned: `${layered.repository}@${layered.digest}` },
-          ref,
-          signal,
-        );
+        const made = await req
+          .customize({ ref: pulled.ref, pinned: `${layered.repository}@${layered.digest}` }, ref, signal)
+          .then(
+            () => true,
+            (err: unknown) => {
+              // An older published image: its agent cannot run hooks; said once, then baked here.
+              if (!(err instanceof AgentModeMissingError)) throw err;
+              log.warn(`${err.message}; baking the image here instead`);
+              return false;
+            },
+          );
         steps.customize = round((performance.now() - t) / 1000);
-        log.info(
-          `image path: the published ${layered.repository}@${layered.digest.slice(0, 19)}… pulled, preloads added`,
-        );
-        return done(ref, 'bake', false, layered);
+        if (made) {
+          log.info(
+            `image path: the published ${layered.repository}@${layered.digest.slice(0, 19)}… pulled, ${added(req.plan)}`,
+          );
+          return done(ref, 'bake', false, layered);
+        }
       }
     }
     if (!custom) {
@@ -152,6 +161,14 @@ export async function resolveImage(
   await req.bake(ref, signal);
   steps.bake = round((performance.now() - t) / 1000);
   return done(ref, 'bake');
+}
+
+/** What the customization added, for the image path line. */
+function added(plan: ImagePlan | undefined): string {
+  const hooks = Object.keys(plan?.layers?.hooks ?? {}).length > 0;
+  const preloads = (plan?.layers?.preload.length ?? 0) > 0;
+  if (hooks && preloads) return 'preloads added, hooks run';
+  return hooks ? 'hooks run' : 'preloads added';
 }
 
 /** The whole image from the cache (the entry of a bake or a pull); its reference, or undefined. */
