@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { DockerClient } from '../docker/client.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { round } from '../ready/wait.js';
 import { exportImageArchive, importImageArchive } from './archive.js';
 import { CODECS, type Codec, defaultCodec, usable } from './codec.js';
+import { type CacheMiss, fetchEntry, lapTimer, mb } from './entry.js';
 import { flushWhile } from './flush.js';
 import { cacheableConfig, configDifferences, type ImageConfig } from './image-config.js';
 import { verifyChecksum } from './integrity.js';
@@ -38,7 +38,7 @@ export type RestoreResult =
       bytes: number;
       seconds: { restore: number; verify: number; load: number };
     }
-  | { hit: false; reason: string };
+  | CacheMiss;
 
 /**
  * Restore the image `ref` from the cache: fetch the entry, verify the
@@ -54,18 +54,11 @@ export async function restoreImage(
   opts: ImageCacheOptions,
   log: Logger,
 ): Promise<RestoreResult> {
-  await rm(opts.workDir, { recursive: true, force: true });
-  const clock = stopwatch();
+  const lap = lapTimer();
   try {
-    let found: string | undefined;
-    try {
-      found = await opts.store.restore(opts.workDir, opts.key, opts.prefixes);
-    } catch (err) {
-      log.warn(`reading the ${opts.store.description} failed (${errorMessage(err)}); continuing without it`);
-      return { hit: false, reason: 'the cache could not be read' };
-    }
-    if (!found) return { hit: false, reason: `no entry for ${opts.key}` };
-    const restore = clock.lap();
+    const found = await fetchEntry(opts.store, opts.workDir, opts.key, opts.prefixes, log);
+    if (typeof found !== 'string') return found;
+    const restore = lap();
     const codec = await archiveCodec(opts.workDir);
     if (!codec) return await discard(opts.store, found, 'it holds no image archive', log);
     if (!usable(codec, opts.toolPath)) {
@@ -78,7 +71,7 @@ export async function restoreImage(
     const verdict = await verifyChecksum(file);
     if (!verdict.ok) return await discard(opts.store, found, verdict.reason, log);
     const manifest = await readManifest(opts.workDir);
-    const verify = clock.lap();
+    const verify = lap();
     if (!manifest.ok) return await discard(opts.store, found, manifest.reason, log);
     const target = manifest.manifest.ref;
     if (target !== ref && !opts.accept?.includes(target)) {
@@ -92,7 +85,7 @@ export async function restoreImage(
       await docker.removeImage(target).catch((err: unknown) => log.warn(errorMessage(err)));
       return await discard(opts.store, found, failure, log);
     }
-    const load = clock.lap();
+    const load = lap();
     log.info(
       `restored ${target} from the ${opts.store.description} (${found}, ${mb(verdict.bytes)} ${codec.name}): ` +
         `fetch ${restore}s, verify ${verify}s, import ${load}s`,
@@ -164,7 +157,7 @@ export async function saveImage(
   log: Logger,
 ): Promise<SaveResult> {
   const max = opts.maxBytes ?? DEFAULT_MAX_ENTRY_BYTES;
-  const clock = stopwatch();
+  const lap = lapTimer();
   await rm(opts.workDir, { recursive: true, force: true });
   await mkdir(opts.workDir, { recursive: true });
   try {
@@ -173,13 +166,13 @@ export async function saveImage(
     const config = cacheableConfig(image.Config ?? {});
     const codec = opts.codec ?? defaultCodec(opts.toolPath);
     const archive = await exportImageArchive(docker, ref, codec, join(opts.workDir, codec.file), opts.signal);
-    const archiveSeconds = clock.lap();
+    const archiveSeconds = lap();
     if (archive.bytes > max) {
       return { saved: false, reason: `the archive is ${mb(archive.bytes)}, over the ${mb(max)} limit` };
     }
     await writeManifest(opts.workDir, { format: ENTRY_FORMAT, ref, config });
     await opts.store.save(opts.workDir, saveKey);
-    const upload = clock.lap();
+    const upload = lap();
     log.info(
       `saved ${ref} to the ${opts.store.description} as ${saveKey} (${mb(archive.bytes)} ${codec.name})`,
     );
@@ -189,20 +182,4 @@ export async function saveImage(
   } finally {
     await rm(opts.workDir, { recursive: true, force: true });
   }
-}
-
-function stopwatch(): { lap(): number } {
-  let last = performance.now();
-  return {
-    lap: () => {
-      const now = performance.now();
-      const s = round((now - last) / 1000);
-      last = now;
-      return s;
-    },
-  };
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 ** 2).toFixed(0)} MB`;
 }

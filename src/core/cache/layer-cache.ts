@@ -6,6 +6,7 @@ import { errorMessage, IntegrityError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { round } from '../ready/wait.js';
 import { CODECS, type Codec, defaultCodec, usable } from './codec.js';
+import { fetchEntry, lapTimer, mb } from './entry.js';
 import { flushWhile } from './flush.js';
 import { DEFAULT_MAX_ENTRY_BYTES, type ImageCacheOptions, type RestoreResult } from './image-cache.js';
 import { verifyChecksum } from './integrity.js';
@@ -35,18 +36,11 @@ export async function restoreLayers(
   opts: Options & { ensureBase: EnsureBase },
   log: Logger,
 ): Promise<RestoreResult> {
-  await rm(opts.workDir, { recursive: true, force: true });
   const t0 = performance.now();
-  const lap = lapper();
+  const lap = lapTimer();
   try {
-    let found: string | undefined;
-    try {
-      found = await opts.store.restore(opts.workDir, opts.key, opts.prefixes);
-    } catch (err) {
-      log.warn(`reading the ${opts.store.description} failed (${errorMessage(err)}); continuing without it`);
-      return { hit: false, reason: 'the cache could not be read' };
-    }
-    if (!found) return { hit: false, reason: `no entry for ${opts.key}` };
+    const found = await fetchEntry(opts.store, opts.workDir, opts.key, opts.prefixes, log);
+    if (typeof found !== 'string') return found;
     const restore = lap();
     const codec = await entryCodec(opts.workDir);
     if (!codec) return await refuse(opts.store, found, 'it holds no layers archive', log);
@@ -146,7 +140,7 @@ export async function saveLayers(
   opts: Pick<Options, 'store' | 'workDir' | 'toolPath' | 'signal'> & { maxBytes?: number; codec?: Codec },
   log: Logger,
 ): Promise<LayersSaveResult> {
-  const lap = lapper();
+  const lap = lapTimer();
   if (usesContainerdStore(await docker.info())) {
     return {
       saved: false,
@@ -216,18 +210,4 @@ export async function saveLayers(
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function lapper(): () => number {
-  let last = performance.now();
-  return () => {
-    const now = performance.now();
-    const s = round((now - last) / 1000);
-    last = now;
-    return s;
-  };
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 ** 2).toFixed(0)} MB`;
 }
