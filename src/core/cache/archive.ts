@@ -3,10 +3,10 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { DockerClient, ProgressEvent } from '../docker/client.js';
+import type { DockerClient } from '../docker/client.js';
 import { DockerApiError, errorMessage, IntegrityError, KindActionError } from '../errors.js';
 import { resourceLabels } from '../labels.js';
-import type { Codec } from './codec.js';
+import { type Codec, readDecompressed } from './codec.js';
 import { type ImageConfig, importChanges } from './image-config.js';
 import { writeChecksum } from './integrity.js';
 
@@ -81,19 +81,9 @@ export async function importImageArchive(
   ref: string,
   config: ImageConfig,
 ): Promise<void> {
-  const { stream, done } = codec.decompress(file);
-  let events: ProgressEvent[];
-  try {
-    events = await docker.images().import(stream, { repo: ref, changes: importChanges(config) });
-  } catch (err) {
-    // Nobody reads the decompressor any more: close its pipe so it exits.
-    stream.destroy();
-    await done.catch(() => {});
-    throw err;
-  }
-  await done.catch((err: unknown) => {
-    throw new IntegrityError(`reading ${file}: ${errorMessage(err)}`);
-  });
+  const events = await readDecompressed(codec, file, (stream) =>
+    docker.images().import(stream, { repo: ref, changes: importChanges(config) }),
+  );
   const failed = events.find((e) => e.error);
   if (failed) throw new IntegrityError(`docker import: ${failed.errorDetail?.message ?? failed.error}`);
 }

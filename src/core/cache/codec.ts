@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { abortError, IntegrityError, KindActionError } from '../errors.js';
+import { abortError, errorMessage, IntegrityError, KindActionError } from '../errors.js';
 
 /**
  * How a cache entry's archive (the image's filesystem, from `docker
@@ -56,6 +56,32 @@ export const zstdCodec: Codec = {
     return { stream: z.stdout, done: z.done };
   },
 };
+
+/**
+ * Hand `file`'s decompressed bytes to `consume` (a docker load or import) and
+ * return what it returns. A consumer that fails closes the pipe, so the
+ * decompressor exits; a decompressor that fails is an IntegrityError naming
+ * the file, even when the consumer took the truncated bytes without complaint.
+ */
+export async function readDecompressed<T>(
+  codec: Codec,
+  file: string,
+  consume: (stream: Readable) => Promise<T>,
+): Promise<T> {
+  const { stream, done } = codec.decompress(file);
+  let result: T;
+  try {
+    result = await consume(stream);
+  } catch (err) {
+    stream.destroy();
+    await done.catch(() => {});
+    throw err;
+  }
+  await done.catch((err: unknown) => {
+    throw new IntegrityError(`reading ${file}: ${errorMessage(err)}`);
+  });
+  return result;
+}
 
 /** Every codec, in the order restore looks for their files. */
 export const CODECS: readonly Codec[] = [zstdCodec, gzipCodec];

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { DockerClient } from '../docker/client.js';
 import { errorMessage, IntegrityError } from '../errors.js';
-import type { Codec } from './codec.js';
+import { type Codec, readDecompressed } from './codec.js';
 import { writeChecksum } from './integrity.js';
 
 /** What a `docker save` archive's manifest.json and image configuration say. */
@@ -143,17 +143,5 @@ export async function saveToFile(docker: DockerClient, ref: string, out: string)
  * trusts the bytes. A base layer the daemon lacks fails the load.
  */
 export async function loadTopLayers(docker: DockerClient, codec: Codec, file: string): Promise<string[]> {
-  const { stream, done } = codec.decompress(file);
-  let lines: string[];
-  try {
-    lines = await docker.images().load(stream);
-  } catch (err) {
-    stream.destroy();
-    await done.catch(() => {});
-    throw err;
-  }
-  await done.catch((err: unknown) => {
-    throw new IntegrityError(`reading ${file}: ${errorMessage(err)}`);
-  });
-  return lines;
+  return readDecompressed(codec, file, (stream) => docker.images().load(stream));
 }
