@@ -8,7 +8,7 @@ import { saveLayers } from '../../src/core/cache/layer-cache.js';
 import { LocalDirectoryStore } from '../../src/core/cache/local-store.js';
 import { PrivilegeMemo } from '../../src/core/cluster/privilege.js';
 import type { UpResult as UpJson } from '../../src/core/cluster/up.js';
-import { DockerClient } from '../../src/core/docker/client.js';
+import type { DockerClient } from '../../src/core/docker/client.js';
 import { HookFailedError } from '../../src/core/errors.js';
 import { customizeImage } from '../../src/core/image/customize.js';
 import type { HookFiles } from '../../src/core/image/customize-hooks.js';
@@ -20,9 +20,9 @@ import { nodeArch } from '../../src/core/package.js';
 import { cli, isolatedEnv, parseJson } from '../support/cli.js';
 import { docker, leftovers, NOTHING } from '../support/docker.js';
 import { kubectlOk } from '../support/kubectl.js';
-import { archiveEntries, buildUserImage } from '../support/layers.js';
+import { archiveEntries, publishNode } from '../support/layers.js';
 import { E2E_K8S } from '../support/node-image-setup.js';
-import { type RunningRegistry, startRegistry } from '../support/registry.js';
+import type { RunningRegistry } from '../support/registry.js';
 
 /**
  * The real node image published to a real registry, then customized with a
@@ -126,17 +126,7 @@ async function customizeLeftovers(): Promise<unknown[]> {
 }
 
 beforeAll(async () => {
-  client = await DockerClient.connect(
-    { kind: 'socket', socketPath: '/var/run/docker.sock', source: 'the test' },
-    silentLogger,
-  );
-  registry = await startRegistry({ publish: true });
-  repository = `127.0.0.1:${registry.hostPort}/ka-e2e/hooks-node`;
-  source = { repository, digest: undefined, explicit: true, auth: undefined };
-  const r = await cli(['publish', '--repository', repository, '--k8s-version', E2E_K8S, '--json'], env);
-  if (r.code !== 0) throw new Error(`publish failed: ${r.stderr}`);
-  // A small image of the user's, only on this Docker.
-  await buildUserImage(client, PRELOAD, `preloaded ${suffix}`);
+  ({ client, registry, repository, source } = await publishNode('hooks-node', E2E_K8S, env, PRELOAD));
 }, 900_000);
 
 afterAll(async () => {

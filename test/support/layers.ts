@@ -6,7 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { CODECS } from '../../src/core/cache/codec.js';
 import { layersFile } from '../../src/core/cache/layers.js';
-import type { DockerClient } from '../../src/core/docker/client.js';
+import { DockerClient } from '../../src/core/docker/client.js';
+import type { PublishedSource } from '../../src/core/image/published.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { cli } from './cli.js';
+import { type RunningRegistry, startRegistry } from './registry.js';
 
 /** The entries of a stored top-layers archive (in the entry directory `dir`): name and sha256 of each. */
 export async function archiveEntries(
@@ -40,4 +44,36 @@ export async function buildUserImage(client: DockerClient, tag: string, text: st
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
+}
+
+/** The node image published to a real registry, with a small image of the user's on this Docker. */
+export interface PublishedNode {
+  client: DockerClient;
+  registry: RunningRegistry;
+  repository: string;
+  source: PublishedSource;
+}
+
+/**
+ * Start a registry, publish the e2e node image of `version` there as
+ * `127.0.0.1:PORT/ka-e2e/NAME` (the way the release does), and build the user's
+ * image `userImage` on this Docker only.
+ */
+export async function publishNode(
+  name: string,
+  version: string,
+  env: NodeJS.ProcessEnv,
+  userImage: string,
+): Promise<PublishedNode> {
+  const client = await DockerClient.connect(
+    { kind: 'socket', socketPath: '/var/run/docker.sock', source: 'the test' },
+    silentLogger,
+  );
+  const registry = await startRegistry({ publish: true });
+  const repository = `127.0.0.1:${registry.hostPort}/ka-e2e/${name}`;
+  const r = await cli(['publish', '--repository', repository, '--k8s-version', version, '--json'], env);
+  if (r.code !== 0) throw new Error(`publish failed: ${r.stderr}`);
+  await buildUserImage(client, userImage, `preloaded ${userImage}`);
+  const source = { repository, digest: undefined, explicit: true, auth: undefined };
+  return { client, registry, repository, source };
 }
