@@ -8,6 +8,9 @@
 //   node scripts/ci-versions.mjs set-digest MINOR DIGEST
 //                                                     write a published index's digest into
 //                                                     the table (the release's write-back)
+//   node scripts/ci-versions.mjs set-job-digest TAG DIGEST
+//                                                     write the job image index's digest and
+//                                                     the tag it was published under
 //
 // NODE_REPOSITORY (a mirror, or a local registry under test) overrides the
 // table's repository, and moves the job image beside it (same path, the table's
@@ -18,6 +21,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const TABLE = new URL('../versions.json', import.meta.url);
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const TAG = /^v\d+\.\d+\.\d+$/;
 const REPOSITORY = /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+$/;
 
 function fail(message) {
@@ -75,7 +79,27 @@ function setDigest(minor, digest) {
   writeFileSync(TABLE, text.slice(0, start) + entry.replace(line, `"digest": "${digest}"`) + text.slice(end));
 }
 
+/** Rewrite only the top-level `"jobDigest"` and `"jobDigestTag"` lines, keeping the file's layout. */
+function setJobDigest(tag, digest) {
+  if (!TAG.test(tag ?? '')) fail(`tag: "${tag}" is not v<major>.<minor>.<patch>`);
+  if (!DIGEST.test(digest ?? '')) fail(`digest: "${digest}" is not sha256:<64 hex>`);
+  let text = readFileSync(TABLE, 'utf8');
+  for (const [field, value] of [
+    ['jobDigest', digest],
+    ['jobDigestTag', tag],
+  ]) {
+    const line = new RegExp(`^( {2}"${field}": )(null|"[^"]*")(,?)$`, 'm');
+    if (!line.test(text)) fail(`versions.json: no top-level "${field}" field`);
+    text = text.replace(line, `$1"${value}"$3`);
+  }
+  writeFileSync(TABLE, text);
+}
+
 const [command, ...args] = process.argv.slice(2);
 if (command === 'outputs') process.stdout.write(outputs(process.env, args[0] === '--release'));
 else if (command === 'set-digest') setDigest(args[0], args[1]);
-else fail(`unknown command "${command ?? ''}" (outputs [--release], set-digest MINOR DIGEST)`);
+else if (command === 'set-job-digest') setJobDigest(args[0], args[1]);
+else
+  fail(
+    `unknown command "${command ?? ''}" (outputs [--release], set-digest MINOR DIGEST, set-job-digest TAG DIGEST)`,
+  );

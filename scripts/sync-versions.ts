@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import {
   ADDON_VERSIONS,
   DEFAULT_KUBERNETES,
+  JOB_PUBLISHED,
   JOB_REPOSITORY,
   KUBERNETES_RELEASES,
   KUBERNETES_VERSIONS,
   NODE_REPOSITORY,
+  type PublishedJobImage,
   RUNTIME_VERSIONS,
 } from '../src/core/image/versions.js';
 import { jobImageTag } from '../src/core/job/names.js';
@@ -25,8 +27,18 @@ export interface Copy {
 
 const defaultVersion = KUBERNETES_VERSIONS[DEFAULT_KUBERNETES] ?? '';
 const defaultDigest = KUBERNETES_RELEASES.find((r) => r.version === defaultVersion)?.digest;
-/** The job image the GitLab files run their jobs in: the table's job repository, the CLI's tag. */
-const jobImage = `${JOB_REPOSITORY}:${jobImageTag()}`;
+/**
+ * The job image the GitLab files run their jobs in: the table's job
+ * repository and the CLI's tag, pinned by its index digest when the table
+ * holds the digest published under that tag (a digest of an earlier CLI's
+ * tag is not this CLI's image: the tag alone then, until the release writes
+ * the new one back).
+ */
+export function jobImageReference(published: PublishedJobImage | undefined): string {
+  const tag = jobImageTag();
+  return `${JOB_REPOSITORY}:${tag}${published?.tag === tag ? `@${published.digest}` : ''}`;
+}
+
 /** The default node image as a file outside the CLI names it: the table's repository and patch, by digest once published. */
 export const DEFAULT_NODE_IMAGE = `${NODE_REPOSITORY}:v${defaultVersion}${defaultDigest ? `@${defaultDigest}` : ''}`;
 
@@ -91,6 +103,45 @@ function readmeTable(): string {
   );
 }
 
+/** The GitLab template's and component's copies, naming `jobImage` as the job image. */
+export function gitlabCopies(jobImage: string): Copy[] {
+  return [
+    {
+      file: 'gitlab/kind.gitlab-ci.yml',
+      render: (t) => {
+        const file = 'gitlab/kind.gitlab-ci.yml';
+        const node = once(
+          t,
+          file,
+          /(services:\n {4}- name: )\S+:v[0-9.]+(?:@sha256:[a-f0-9]{64})?/,
+          `$1${DEFAULT_NODE_IMAGE}`,
+        );
+        return once(node, file, /(\n\.kind:\n {2}image: )\S+/, `$1${jobImage}`);
+      },
+    },
+    {
+      file: 'gitlab/templates/kind.yml',
+      render: (t) => {
+        const file = 'gitlab/templates/kind.yml';
+        const example = once(t, file, /(#\s+k8s-version: )[0-9.]+/, `$1${defaultVersion}`);
+        const version = once(
+          example,
+          file,
+          /(k8s-version:\n(?: {6}.*\n)*? {6}default: )[0-9.]+/,
+          `$1${defaultVersion}`,
+        );
+        const node = once(
+          version,
+          file,
+          /( {4}image:\n(?: {6}.*\n)*? {6}default: )\S+/,
+          `$1${NODE_REPOSITORY}`,
+        );
+        return once(node, file, /( {4}job-image:\n(?: {6}.*\n)*? {6}default: )\S+/, `$1${jobImage}`);
+      },
+    },
+  ];
+}
+
 export const COPIES: readonly Copy[] = [
   {
     file: 'action.yml',
@@ -102,39 +153,7 @@ export const COPIES: readonly Copy[] = [
         `$1${DEFAULT_KUBERNETES}) or full (${defaultVersion}).\n    default: '${DEFAULT_KUBERNETES}'`,
       ),
   },
-  {
-    file: 'gitlab/kind.gitlab-ci.yml',
-    render: (t) => {
-      const file = 'gitlab/kind.gitlab-ci.yml';
-      const node = once(
-        t,
-        file,
-        /(services:\n {4}- name: )\S+:v[0-9.]+(?:@sha256:[a-f0-9]{64})?/,
-        `$1${DEFAULT_NODE_IMAGE}`,
-      );
-      return once(node, file, /(\n\.kind:\n {2}image: )\S+/, `$1${jobImage}`);
-    },
-  },
-  {
-    file: 'gitlab/templates/kind.yml',
-    render: (t) => {
-      const file = 'gitlab/templates/kind.yml';
-      const example = once(t, file, /(#\s+k8s-version: )[0-9.]+/, `$1${defaultVersion}`);
-      const version = once(
-        example,
-        file,
-        /(k8s-version:\n(?: {6}.*\n)*? {6}default: )[0-9.]+/,
-        `$1${defaultVersion}`,
-      );
-      const node = once(
-        version,
-        file,
-        /( {4}image:\n(?: {6}.*\n)*? {6}default: )\S+/,
-        `$1${NODE_REPOSITORY}`,
-      );
-      return once(node, file, /( {4}job-image:\n(?: {6}.*\n)*? {6}default: )\S+/, `$1${jobImage}`);
-    },
-  },
+  ...gitlabCopies(jobImageReference(JOB_PUBLISHED)),
   {
     file: 'circleci/kind.sh',
     render: (t) => {

@@ -120,7 +120,11 @@ func optionalRelease(t *table.Table, p parsed, usage string) (table.Release, err
 }
 
 func runKube(ctx context.Context, repo string, args []string) error {
-	p, err := parseArgs(args, []string{"--arch"}, []string{"--components-only"})
+	p, err := parseArgs(args, []string{"--arch"}, []string{"--components-only", "--kubectl-only"})
+	if err != nil {
+		return err
+	}
+	target, err := kubeTarget(p)
 	if err != nil {
 		return err
 	}
@@ -128,7 +132,7 @@ func runKube(ctx context.Context, repo string, args []string) error {
 	if err != nil {
 		return err
 	}
-	rel, err := optionalRelease(t, p, "usage: build-source.sh [K8S_VERSION] [--components-only] [--arch amd64|arm64]")
+	rel, err := optionalRelease(t, p, "usage: build-source.sh [K8S_VERSION] [--components-only | --kubectl-only] [--arch amd64|arm64]")
 	if err != nil {
 		return err
 	}
@@ -138,7 +142,7 @@ func runKube(ctx context.Context, repo string, args []string) error {
 	}
 	b := &build.Builder{Ctx: ctx, Arch: arch, Cache: cacheDir(), KubeDir: filepath.Join(repo, "image", "kube"),
 		Log: logf, Output: os.Stderr}
-	set, err := b.NewSet(rel, p.switches["--components-only"])
+	set, err := b.NewSet(rel, target)
 	if err != nil {
 		return err
 	}
@@ -148,6 +152,19 @@ func runKube(ctx context.Context, repo string, args []string) error {
 	}
 	fmt.Println(bin)
 	return nil
+}
+
+// kubeTarget is what the kube command's switches ask for: everything, or one part.
+func kubeTarget(p parsed) (build.Target, error) {
+	switch {
+	case p.switches["--components-only"] && p.switches["--kubectl-only"]:
+		return "", usagef("--components-only and --kubectl-only are two different builds: pass one")
+	case p.switches["--components-only"]:
+		return build.ComponentsOnly, nil
+	case p.switches["--kubectl-only"]:
+		return build.KubectlOnly, nil
+	}
+	return build.Node, nil
 }
 
 func runContext(ctx context.Context, repo string, args []string) error {

@@ -3,7 +3,7 @@
 // taken from the repository's versions.json. image/kube/build-source.sh and
 // image/context.sh are thin wrappers around it.
 //
-//	builder [--repo DIR] kube [K8S_VERSION] [--components-only] [--arch ARCH]
+//	builder [--repo DIR] kube [K8S_VERSION] [--components-only | --kubectl-only] [--arch ARCH]
 //	builder [--repo DIR] context K8S_VERSION OUT_DIR [--before-cluster F] [--after-cluster F] [--arch ARCH]
 //	builder [--repo DIR] check-arch DIR ARCH
 //	builder [--repo DIR] version-info [K8S_VERSION] [--json]
@@ -76,7 +76,7 @@ func run(args []string) int {
 	}
 }
 
-const usage = `usage: builder [--repo DIR] kube [K8S_VERSION] [--components-only] [--arch ARCH]
+const usage = `usage: builder [--repo DIR] kube [K8S_VERSION] [--components-only | --kubectl-only] [--arch ARCH]
        builder [--repo DIR] context K8S_VERSION OUT_DIR [--before-cluster FILE] [--after-cluster FILE] [--arch ARCH]
        builder [--repo DIR] check-arch DIR ARCH
        builder [--repo DIR] version-info [K8S_VERSION] [--json]`

@@ -56,6 +56,8 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"kube", "1.37", "extra"},
 		{"kube", "1.37", "--arch", "s390x"},
 		{"kube", "--frobnicate"},
+		{"kube", "1.37", "--components-only", "--kubectl-only"},
+		{"kube", "1.37", "--kubectl-only=yes"},
 		{"context", "1.37"},
 		{"context", "1.37", out, "--before-cluster", "/nonexistent"},
 		{"check-arch", "dir"},

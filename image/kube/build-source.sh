@@ -3,12 +3,15 @@
 # source) for one architecture, caching the results on disk. The work is done
 # by the image builder (image/builder); versions come from versions.json.
 #
-#   image/kube/build-source.sh [K8S_VERSION] [--components-only] [--arch amd64|arm64]
+#   image/kube/build-source.sh [K8S_VERSION] [--components-only | --kubectl-only] [--arch amd64|arm64]
 #                                 e.g. X.Y.Z, vX.Y.Z or the minor X.Y; --arch defaults to the host's
 #
 # --components-only builds everything but Kubernetes (etcd, CoreDNS, the CNI
 # plugins, containerd, runc, dockerd) for `--kube-source release`, into
 # .../kube/linux-<arch>/<version>-components/bin.
+# --kubectl-only builds upstream's kubectl alone (the job image's), with the
+# node build's module and flags, so after a node build of that version and
+# architecture it mostly links; into .../kube/linux-<arch>/<version>-kubectl/bin.
 #
 # Output: ${KIND_ACTION_CACHE:-/var/cache/kind-action}/kube/linux-<arch>/<version>/bin/<binary>
 # The bin directory is the last line of stdout; progress goes to stderr.

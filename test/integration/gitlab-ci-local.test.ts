@@ -2,8 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { DEFAULT_NODE_IMAGE, jobImageReference } from '../../scripts/sync-versions.js';
 import { nodeCreateOptions } from '../../src/core/cluster/create-options.js';
-import { JOB_REPOSITORY, NODE_REPOSITORY, publishedTag } from '../../src/core/image/versions.js';
+import {
+  JOB_PUBLISHED,
+  JOB_REPOSITORY,
+  NODE_REPOSITORY,
+  publishedTag,
+} from '../../src/core/image/versions.js';
 import { jobImageTag, localJobImage } from '../../src/core/job/names.js';
 import { cli, isolatedEnv } from '../support/cli.js';
 import { exec, execOk } from '../support/exec.js';
@@ -165,6 +171,8 @@ describe('the GitLab template with the job image and the node from a registry (p
   let registry: RunningRegistry | undefined;
   let nodeRef = '';
   let jobRef = '';
+  /** The references the template names, so the job pulls (with the pushed digest where it pins one). */
+  let pulled: string[] = [];
   const jobProject = join(scratch, 'job-image-project');
 
   beforeAll(async () => {
@@ -187,12 +195,29 @@ describe('the GitLab template with the job image and the node from a registry (p
     for (const ref of [nodeRef, jobRef])
       expect((await exec('docker', ['image', 'inspect', ref])).code).not.toBe(0);
     expect(jobImage).toBe(localJobImage());
-    // The template as a user of a mirror has it: both repositories renamed, nothing else.
-    const text = readFileSync('gitlab/kind.gitlab-ci.yml', 'utf8')
+    // The template as a user of a mirror has it: both repositories renamed, nothing else. A mirror
+    // copied with its index keeps the digest the template pins: here, the one just pushed.
+    const pushed = (out: string): string => out.trim().slice(out.trim().lastIndexOf('@') + 1);
+    let text = readFileSync('gitlab/kind.gitlab-ci.yml', 'utf8')
       .replaceAll(NODE_REPOSITORY, `${host}/kind-action-node`)
       .replaceAll(JOB_REPOSITORY, `${host}/kind-action-job`);
-    expect(text).toContain(`image: ${jobRef}\n`);
-    expect(text).toContain(`- name: ${nodeRef}\n`);
+    for (const [ref, out] of [
+      [nodeRef, node.stdout],
+      [jobRef, job.stdout],
+    ] as const)
+      text = text.replace(
+        new RegExp(`(${ref.replaceAll('.', '\\.')}@)sha256:[0-9a-f]{64}`),
+        `$1${pushed(out)}`,
+      );
+    /** The pushed digest where the template pins the published one, nothing where it names the tag. */
+    const pin = (published: string, out: string): string =>
+      published.includes('@') ? `@${pushed(out)}` : '';
+    pulled = [
+      `${nodeRef}${pin(DEFAULT_NODE_IMAGE, node.stdout)}`,
+      `${jobRef}${pin(jobImageReference(JOB_PUBLISHED), job.stdout)}`,
+    ];
+    expect(text).toContain(`image: ${pulled[1]}\n`);
+    expect(text).toContain(`- name: ${pulled[0]}\n`);
     await gitProject(jobProject, {
       'kind.gitlab-ci.yml': text,
       '.gitlab-ci.yml': [
@@ -210,7 +235,7 @@ describe('the GitLab template with the job image and the node from a registry (p
   }, 1_800_000);
 
   afterAll(async () => {
-    for (const ref of [nodeRef, jobRef]) if (ref) await exec('docker', ['rmi', ref]);
+    for (const ref of new Set([nodeRef, jobRef, ...pulled])) if (ref) await exec('docker', ['rmi', ref]);
     await registry?.stop();
   });
 
@@ -222,7 +247,7 @@ describe('the GitLab template with the job image and the node from a registry (p
     });
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(0);
-    expect(out).toContain(`started service image: ${nodeRef} with aliases: kind`);
+    expect(out).toContain(`started service image: ${pulled[0]} with aliases: kind`);
     expect(out).toContain('$ kind-action wait --url "http://$KIND_ALIAS:10080"');
     expect(out).toContain(`kubectl ${VERSION} for Kubernetes ${VERSION}`);
     const versions = [...out.matchAll(/"gitVersion": "v([0-9.]+)"/g)].map((m) => m[1]);
@@ -231,8 +256,7 @@ describe('the GitLab template with the job image and the node from a registry (p
     expect(out).toMatch(/docker \d+\.\d+\.\d+/);
     expect(out).toContain('PASS  kubernetes');
     // Both came from the registry.
-    for (const ref of [nodeRef, jobRef])
-      expect((await exec('docker', ['image', 'inspect', ref])).code).toBe(0);
+    for (const ref of pulled) expect((await exec('docker', ['image', 'inspect', ref])).code).toBe(0);
     expect(await gclLeftovers()).toEqual([]);
   }, 900_000);
 });

@@ -1,8 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { KUBERNETES_RELEASES } from '../../src/core/image/versions.js';
+import { kubectlEntry } from '../../src/core/job/names.js';
+import { nodeArch } from '../../src/core/package.js';
 import { docker } from '../support/docker.js';
+import { exec } from '../support/exec.js';
 import { fakeNodeImage } from '../support/fake-node.js';
 import { loadComponent, loadPipeline, type ResolvedJob, resolveJob } from '../support/gitlab-config.js';
 import { runJob, TEST_CLUSTER_PREFIX } from '../support/gitlab-runner.js';
@@ -338,6 +341,36 @@ describe("the job image (the default of .kind): kind-action wait, then kubectl o
   /** Start with the link at another version, so the wait must move it. */
   const otherVersion = (): string =>
     KUBERNETES_RELEASES.find((r) => r.version !== NODE_VERSION)?.version ?? '';
+
+  test.each(KUBERNETES_RELEASES.map((r) => r.version))(
+    "kubectl %s: upstream's kubectl of that version, not the node's multi-call binary",
+    async (version) => {
+      const kubectl = `/opt/kind-action/kubectl/${kubectlEntry(version)}`;
+      const script = [
+        `k=${kubectl}`,
+        '"$k" version --client -o json',
+        'echo "size $(stat -c %s "$k")"',
+        'echo "kubectl code $(grep -c k8s.io/kubectl/pkg/cmd/apply "$k")"',
+        'echo "api server code $(grep -c k8s.io/kubernetes/cmd/kube-apiserver/app "$k")"',
+        // The multi-call binary started under this name would be the API server.
+        'ln -s "$k" /tmp/kube-apiserver',
+        '/tmp/kube-apiserver --version; echo "as kube-apiserver: exit $?"',
+      ].join('\n');
+      const r = await exec('docker', ['run', '--rm', '--entrypoint', 'sh', kindJobImage, '-c', script]);
+      const out = `${r.stdout}\n${r.stderr}`;
+      expect(r.code, out).toBe(0);
+      expect(r.stdout).toContain(`"gitVersion": "v${version}"`);
+      expect(r.stdout).toContain(`"platform": "linux/${nodeArch()}"`);
+      expect(Number(/^kubectl code (\d+)$/m.exec(r.stdout)?.[1])).toBeGreaterThan(0);
+      expect(r.stdout).toMatch(/^api server code 0$/m);
+      expect(out).toMatch(/unknown flag: --version/);
+      expect(r.stdout).toMatch(/^as kube-apiserver: exit [1-9]\d*$/m);
+      // Smaller than the node's multi-call binary (its default version's, which the node tests use).
+      const size = Number(/^size (\d+)$/m.exec(r.stdout)?.[1]);
+      expect(size).toBeGreaterThan(0);
+      expect(size).toBeLessThan(statSync(join(inject('kubeBin'), 'kube-node')).size);
+    },
+  );
 
   test("Docker executor, the real node: ready, kubectl of the node's version, docker on the node", async () => {
     const job = withJobImage();

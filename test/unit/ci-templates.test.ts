@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { renderCopy, SH_COPIES, SH_SOURCE, shBody, staleShCopies } from '../../scripts/sync-gitlab.js';
+import { jobImageReference } from '../../scripts/sync-versions.js';
 import { buildProgram } from '../../src/cli/program.js';
 import {
   DEFAULT_KUBERNETES,
-  JOB_REPOSITORY,
+  JOB_PUBLISHED,
   KUBERNETES_VERSIONS,
   NODE_REPOSITORY,
 } from '../../src/core/image/versions.js';
-import { jobImageTag } from '../../src/core/job/names.js';
 import { loadComponent, loadPipeline, resolveJob } from '../support/gitlab-config.js';
 
 const TEMPLATE = 'gitlab/kind.gitlab-ci.yml';
@@ -26,7 +26,7 @@ describe('GitLab template and component', () => {
 
   test('.kind runs in the job image and waits with kind-action wait on the alias', () => {
     const job = resolveJob(loadPipeline(TEMPLATE), '.kind');
-    expect(job.image).toBe(`${JOB_REPOSITORY}:${jobImageTag()}`);
+    expect(job.image).toBe(jobImageReference(JOB_PUBLISHED));
     expect(job.beforeScript).toEqual([
       'kind-action wait --url "http://$KIND_ALIAS:10080" --api-server "https://$KIND_ALIAS:8443" --kubeconfig "$KUBECONFIG" --timeout "$KIND_TIMEOUT"',
     ]);
@@ -87,7 +87,7 @@ describe('GitLab template and component', () => {
   test('the example pipeline: the job image with .kind, an image of its own with .kind-sh', () => {
     const example = loadPipeline('gitlab/example.gitlab-ci.yml');
     const job = resolveJob(example, 'kubernetes');
-    expect(job.image).toBe(`${JOB_REPOSITORY}:${jobImageTag()}`);
+    expect(job.image).toBe(jobImageReference(JOB_PUBLISHED));
     expect(job.beforeScript).toEqual(template['.kind'].before_script);
     expect(job.script.join('\n')).toContain('kubectl get nodes');
     expect(job.services[0]?.alias).toBe('kind');

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { COPIES, staleCopies } from '../../scripts/sync-versions.js';
+import { parse, parseAllDocuments } from 'yaml';
+import { COPIES, gitlabCopies, jobImageReference, staleCopies } from '../../scripts/sync-versions.js';
 import {
   DEFAULT_KUBERNETES,
+  JOB_PUBLISHED,
   JOB_REPOSITORY,
   KUBERNETES_RELEASES,
   KUBERNETES_VERSIONS,
@@ -11,11 +13,13 @@ import {
   NODE_REPOSITORY,
   resolveKubernetesVersion,
 } from '../../src/core/image/versions.js';
-import { localJobImage } from '../../src/core/job/names.js';
+import { jobImageTag, localJobImage } from '../../src/core/job/names.js';
 
 const table = JSON.parse(readFileSync('versions.json', 'utf8')) as {
   defaultMinor: string;
   kubernetes: Record<string, { version: string }>;
+  jobDigest: string | null;
+  jobDigestTag: string | null;
 };
 
 describe('the version table (versions.json)', () => {
@@ -142,5 +146,56 @@ describe('one job image repository, beside the node repository', () => {
     const names = [...text.matchAll(JOB_REPOSITORY_NAME)].map((m) => m[0]);
     expect(names).toHaveLength(1);
     expect(names.every(allowed)).toBe(ok);
+  });
+});
+
+describe('the GitLab files name the job image by its digest once published', () => {
+  const tag = jobImageTag();
+  const digest = `sha256:${'ab'.repeat(32)}`;
+  /** The job image each GitLab file names, read as GitLab reads it. */
+  const named = (file: string, text: string): unknown => {
+    if (!file.endsWith('templates/kind.yml'))
+      return (parse(text) as Record<string, { image?: string }>)['.kind']?.image;
+    const spec = parseAllDocuments(text)[0]?.toJS() as
+      | { spec?: { inputs?: Record<string, { default?: string }> } }
+      | undefined;
+    return spec?.spec?.inputs?.['job-image']?.default;
+  };
+
+  test('the table records a digest with the tag it was published under, or neither', () => {
+    expect(table.jobDigest === null).toBe(table.jobDigestTag === null);
+    if (table.jobDigest !== null) {
+      expect(table.jobDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(table.jobDigestTag).toMatch(/^v\d+\.\d+\.\d+$/);
+      expect(JOB_PUBLISHED).toEqual({ tag: table.jobDigestTag, digest: table.jobDigest });
+    } else expect(JOB_PUBLISHED).toBeUndefined();
+  });
+
+  test.each([
+    ["the table's own", JOB_PUBLISHED, JOB_PUBLISHED?.tag === tag ? JOB_PUBLISHED.digest : undefined],
+    ['not published (null in the table)', undefined, undefined],
+    ["published under this CLI's tag", { tag, digest }, digest],
+    ["published under an earlier CLI's tag: not this image", { tag: 'v0.0.0', digest }, undefined],
+  ])('%s', (_, published, pinned) => {
+    const ref = jobImageReference(published);
+    expect(ref).toBe(`${JOB_REPOSITORY}:${tag}${pinned ? `@${pinned}` : ''}`);
+    const copies = gitlabCopies(ref);
+    expect(copies.map((c) => c.file).sort()).toEqual([
+      'gitlab/kind.gitlab-ci.yml',
+      'gitlab/templates/kind.yml',
+    ]);
+    for (const copy of copies) {
+      const text = copy.render(readFileSync(copy.file, 'utf8'));
+      expect(named(copy.file, text), copy.file).toBe(ref);
+      // Written again, unchanged; and back to the table's reference from the pinned form.
+      expect(copy.render(text)).toBe(text);
+      const current = COPIES.find((c) => c.file === copy.file);
+      expect(current?.render(text)).toBe(readFileSync(copy.file, 'utf8'));
+    }
+  });
+
+  test("the committed GitLab files name the table's reference", () => {
+    for (const copy of gitlabCopies(jobImageReference(JOB_PUBLISHED)))
+      expect(named(copy.file, readFileSync(copy.file, 'utf8'))).toBe(jobImageReference(JOB_PUBLISHED));
   });
 });

@@ -223,6 +223,64 @@ describe('ci-versions set-digest: the release writes the index digests back', ()
   });
 });
 
+describe('ci-versions set-job-digest: the release writes the job image index digest back', () => {
+  function copy(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'ka-ci-versions-'));
+    mkdirSync(join(dir, 'scripts'));
+    cpSync('scripts/ci-versions.mjs', join(dir, 'scripts/ci-versions.mjs'));
+    cpSync('versions.json', join(dir, 'versions.json'));
+    return dir;
+  }
+  const digest = `sha256:${'cd'.repeat(32)}`;
+  const tag = `v${JSON.parse(readFileSync('package.json', 'utf8')).version}`;
+
+  test('the digest and its tag, and no other line', async () => {
+    const dir = copy();
+    try {
+      const before = readFileSync(join(dir, 'versions.json'), 'utf8');
+      for (const round of [1, 2]) {
+        const r = await exec(process.execPath, [
+          join(dir, 'scripts/ci-versions.mjs'),
+          'set-job-digest',
+          tag,
+          digest,
+        ]);
+        expect(r.code, `${round}: ${r.stderr}`).toBe(0);
+      }
+      const after = readFileSync(join(dir, 'versions.json'), 'utf8');
+      const parsed = JSON.parse(after);
+      expect([parsed.jobDigest, parsed.jobDigestTag]).toEqual([digest, tag]);
+      const { jobDigest: _d, jobDigestTag: _t, ...rest } = parsed;
+      const { jobDigest: _bd, jobDigestTag: _bt, ...restBefore } = JSON.parse(before);
+      expect(rest).toEqual(restBefore);
+      const changed = after.split('\n').filter((line, i) => line !== before.split('\n')[i]);
+      expect(changed).toEqual([`  "jobDigest": "${digest}",`, `  "jobDigestTag": "${tag}",`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each<[string, string[], RegExp]>([
+    ['a tag that is not v<semver>', ['0.1.0', digest], /tag: "0.1.0" is not v<major>.<minor>.<patch>/],
+    ['a digest that is not sha256', [tag, 'sha256:xyz'], /digest: "sha256:xyz" is not sha256:<64 hex>/],
+  ])('refused: %s (exit 2, nothing written)', async (_, args, message) => {
+    const dir = copy();
+    try {
+      const before = readFileSync(join(dir, 'versions.json'), 'utf8');
+      const r = await exec(process.execPath, [
+        join(dir, 'scripts/ci-versions.mjs'),
+        'set-job-digest',
+        ...args,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(readFileSync(join(dir, 'versions.json'), 'utf8')).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('ci.yml', () => {
   test('checks: lint, typecheck, dist/ freshness, unit tests; and the full suite through .ci/run', () => {
     const runs = (ci.jobs.checks?.steps ?? []).map((s) => s.run ?? '').join('\n');
@@ -309,6 +367,21 @@ describe('release.yml', () => {
   test('write-back opens a pull request with the digests and moves the major tag', () => {
     const runs = (release.jobs['write-back']?.steps ?? []).map((s) => s.run ?? '').join('\n');
     expect(runs).toContain('node scripts/ci-versions.mjs set-digest "$minor" "$digest"');
+    expect(runs).toContain('node scripts/ci-versions.mjs set-job-digest "$tag" "$digest"');
+    // sync-versions rewrites the copies (GitLab files, manifests, …): the commit takes them all.
+    expect(runs).toMatch(/npm run sync-versions[\s\S]*git add -u/);
+    // The job image's digest comes from job-index, as the node's come from index.
+    expect(release.jobs['write-back']?.needs).toEqual(['index', 'job-index']);
+    const upload = release.jobs['job-index']?.steps.find((s) =>
+      s.uses?.startsWith('actions/upload-artifact@'),
+    );
+    const download = release.jobs['write-back']?.steps.filter((s) =>
+      s.uses?.startsWith('actions/download-artifact@'),
+    );
+    expect(upload?.with?.name).toBe('job-digest');
+    expect(download?.map((s) => s.with?.name)).toContain('job-digest');
+    const index = (release.jobs['job-index']?.steps ?? []).map((s) => s.run ?? '').join('\n');
+    expect(index).toContain('echo "$tag $digest" >"$RUNNER_TEMP/job-digest/job"');
     expect(runs).toContain('gh pr create');
     expect(runs).toMatch(/major="\$\{TAG%%\.\*\}"/);
   });

@@ -33,29 +33,49 @@ export interface KubeBinariesOptions {
  * from the Go-module build, which has no official release channel here.
  */
 export async function kubeBinaries(opts: KubeBinariesOptions, log: Logger): Promise<string> {
-  const script = join(opts.imageDir, 'kube', 'build-source.sh');
-  const env = { ...opts.toolEnv, KIND_ACTION_CACHE: opts.cacheDir };
-  const args = [
-    opts.version,
-    '--arch',
-    opts.arch,
-    ...(opts.source === 'source' ? [] : ['--components-only']),
-  ];
   log.info(
     `preparing Kubernetes v${opts.version} binaries (${opts.source}); a cold build takes a while, then it is cached`,
   );
-  const out = await runProcess('bash', [script, ...args], {
+  const binDir = await buildSource(
+    opts,
+    opts.source === 'source' ? [] : ['--components-only'],
+    "the node's binaries",
+    log,
+  );
+  if (opts.source === 'source') return binDir;
+  return overlayRelease(binDir, opts, log);
+}
+
+/**
+ * Upstream's kubectl alone of `opts.version` for `opts.arch`, built from the
+ * Go modules with the node build's module and flags (so after a node build of
+ * that version it mostly links) and cached by version: the job image's.
+ */
+export async function kubectlFromSource(
+  opts: Omit<KubeBinariesOptions, 'source'>,
+  log: Logger,
+): Promise<string> {
+  log.info(`preparing kubectl v${opts.version} (${opts.arch}) from source; cached once built`);
+  return join(await buildSource(opts, ['--kubectl-only'], `kubectl v${opts.version}`, log), 'kubectl');
+}
+
+/** Run image/kube/build-source.sh for the version and architecture, plus `extra`; its bin directory. */
+async function buildSource(
+  opts: Omit<KubeBinariesOptions, 'source'>,
+  extra: string[],
+  what: string,
+  log: Logger,
+): Promise<string> {
+  const script = join(opts.imageDir, 'kube', 'build-source.sh');
+  const env = { ...opts.toolEnv, KIND_ACTION_CACHE: opts.cacheDir };
+  const out = await runProcess('bash', [script, opts.version, '--arch', opts.arch, ...extra], {
     env,
     signal: opts.signal,
     onLine: progressLines(log, 'binaries: '),
   }).catch((err: unknown) => {
-    throw new BakeError(
-      `building the node's binaries failed: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    throw new BakeError(`building ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
   });
-  const binDir = out.trim().split('\n').pop() ?? '';
-  if (opts.source === 'source') return binDir;
-  return overlayRelease(binDir, opts, log);
+  return out.trim().split('\n').pop() ?? '';
 }
 
 async function overlayRelease(

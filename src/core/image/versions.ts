@@ -77,6 +77,19 @@ export const NODE_REPOSITORY: string = table.repository;
 /** Where the job image (the CLI and a kubectl of each version) is published beside the node (versions.json). */
 export const JOB_REPOSITORY: string = table.jobRepository;
 
+/** The job image's published index (versions.json's jobDigest and jobDigestTag): its digest and the tag it was published under. */
+export interface PublishedJobImage {
+  tag: string;
+  digest: string;
+}
+
+const jobDigest = table.jobDigest as string | null;
+const jobDigestTag = table.jobDigestTag as string | null;
+
+/** The job image's published index, as the table records it; undefined until the release writes it back. */
+export const JOB_PUBLISHED: PublishedJobImage | undefined =
+  jobDigest && jobDigestTag ? { tag: jobDigestTag, digest: jobDigest } : undefined;
+
 /**
  * The tag a local bake produces; `up` looks for it first. Another
  * architecture's bake is tagged apart (…-arm64), as its base image is.

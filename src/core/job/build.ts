@@ -1,22 +1,11 @@
-import {
-  chmod,
-  copyFile,
-  link,
-  mkdir,
-  mkdtemp,
-  readdir,
-  realpath,
-  rm,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTEXT_HASH_LABEL } from '../bake/bake.js';
 import { contextHash } from '../bake/context-hash.js';
 import { buildImage, expectArchitecture } from '../bake/docker-steps.js';
 import { downloadRelease } from '../bake/release.js';
-import { type KubeSource, kubeBinaries } from '../bake/sources.js';
+import { type KubeSource, kubectlFromSource } from '../bake/sources.js';
 import type { DockerClient } from '../docker/client.js';
 import { throwIfAborted } from '../errors.js';
 import { exists } from '../files.js';
@@ -61,9 +50,9 @@ export const KUBECTL_VERSIONS_LABEL = 'io.kind-action.kubectl-versions';
 
 /**
  * Build the job image for `opts.arch`: Debian's Node, the CLI bundle, and a
- * kubectl of every version of the table, each for that architecture (taken
- * from the same binaries a bake of that version uses). Skipped when the tag
- * already holds an image of the same inputs.
+ * kubectl of every version of the table, each for that architecture (upstream's
+ * kubectl alone, built from the Go modules or downloaded and verified). Skipped
+ * when the tag already holds an image of the same inputs.
  */
 export async function buildJobImage(
   docker: DockerClient,
@@ -140,11 +129,8 @@ export async function assembleJobContext(ctx: string, opts: Pick<JobBuildOptions
 
 /** A kubectl of `version` for `opts.arch`: from the Go-module build (cached), or downloaded and verified (cached). */
 async function kubectlBinary(version: string, opts: JobBuildOptions, log: Logger): Promise<string> {
-  if (opts.kubeSource === 'source') {
-    const bin = await kubeBinaries({ ...opts, version, source: 'source' }, log);
-    // A link to the multi-call binary, which runs kubectl when started under that name.
-    return realpath(join(bin, 'kubectl'));
-  }
+  // kubectl alone, not the node's multi-call binary (the API server and the rest as well, twice the size).
+  if (opts.kubeSource === 'source') return kubectlFromSource({ ...opts, version }, log);
   const dir = join(opts.cacheDir, 'kubectl', 'release', `v${version}-${opts.arch}`);
   const file = join(dir, 'kubectl');
   if (!(await exists(file))) {

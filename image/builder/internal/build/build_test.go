@@ -327,3 +327,102 @@ func TestLinkBinaries(t *testing.T) {
 		t.Error("a missing binary must be an error")
 	}
 }
+
+func TestKubernetesBuildsShareTheirFlags(t *testing.T) {
+	env := []string{"GOOS=linux", "GOARCH=arm64"}
+	node := kubeGoBuild(env, "/w/kubernetes-v1.37.2", "1.37.2", "2026-10-27T12:01:04Z", []string{"./kube-node"})
+	kubectl := kubeGoBuild(env, "/w/kubectl-v1.37.2", "1.37.2", "2026-10-27T12:01:04Z", []string{KubectlPackage})
+	// Only what is built differs (and where): the go build cache of one serves the other.
+	if node.ldflags != kubectl.ldflags || !slices.Equal(node.flags, kubectl.flags) || !slices.Equal(node.env, kubectl.env) {
+		t.Errorf("kube-node %+v and kubectl %+v are built with different flags", node, kubectl)
+	}
+	if node.ldflags != KubeLdflags("1.37.2", "2026-10-27T12:01:04Z") {
+		t.Errorf("ldflags = %s", node.ldflags)
+	}
+	undated := kubeGoBuild(env, "/w", "1.37.2", "", []string{KubectlPackage})
+	if !strings.Contains(undated.ldflags, "buildDate=1970-01-01T00:00:00Z") {
+		t.Errorf("a module without a time: %s", undated.ldflags)
+	}
+}
+
+func TestBuildTargets(t *testing.T) {
+	rel := table.Release{Kube: table.Minor{Version: "1.37.2", Etcd: "3.7.0", CoreDNS: "1.14.6", CNIPlugins: "1.10.0"},
+		Runtime: table.Runtime{Containerd: "2.4.2", Runc: "1.5.3", Docker: "28.5.2"},
+		Addons:  table.Addons{LocalPathProvisioner: "0.0.30", KubeRouter: "2.1.0"}}
+	b := fakeBuilder(t, context.Background())
+	if err := writeBins(filepath.Join(b.KubeDir, "coredns"), "main.go"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		target     Target
+		final      string
+		what       string
+		first      string
+		binaries   int
+		hasKubectl bool
+	}{
+		{Node, "1.37.2", "kubernetes v1.37.2", "kubernetes-v1.37.2", 0, true},
+		{ComponentsOnly, "1.37.2-components", "components for v1.37.2", "etcd-v3.7.0", 0, false},
+		{KubectlOnly, "1.37.2-kubectl", "kubectl v1.37.2", "kubectl-v1.37.2", 1, true},
+	} {
+		s, err := b.NewSet(rel, c.target)
+		if err != nil {
+			t.Fatalf("%q: %v", c.target, err)
+		}
+		if s.Final != filepath.Join(b.Root(), c.final) || s.What != c.what || s.Components[0].Dir() != c.first {
+			t.Errorf("%q: final %s, what %q, first %s", c.target, s.Final, s.What, s.Components[0].Dir())
+		}
+		if c.binaries != 0 && len(s.Binaries()) != c.binaries {
+			t.Errorf("%q: binaries %v", c.target, s.Binaries())
+		}
+		if slices.Contains(s.Binaries(), "kubectl") != c.hasKubectl {
+			t.Errorf("%q: kubectl in %v is %v, want %v", c.target, s.Binaries(), !c.hasKubectl, c.hasKubectl)
+		}
+	}
+	// kubectl alone is not the node's multi-call binary, and needs none of the node's other components.
+	s, _ := b.NewSet(rel, KubectlOnly)
+	if slices.Contains(s.Binaries(), "kube-node") || !slices.Equal(s.VersionLines(), []string{"kubectl=1.37.2"}) {
+		t.Errorf("kubectl alone: binaries %v, versions %v", s.Binaries(), s.VersionLines())
+	}
+	if _, err := b.NewSet(rel, Target("kubelet")); err == nil {
+		t.Error("an unknown target must be refused")
+	}
+}
+
+func TestKubectlAloneIsBuiltOnceThenCached(t *testing.T) {
+	b := fakeBuilder(t, context.Background())
+	rel := table.Release{Kube: table.Minor{Version: "1.36.3"}}
+	s, err := b.NewSet(rel, KubectlOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	s.Components[0].build = func(_ *Builder, version, out, work string) error {
+		calls++
+		if version != "1.36.3" || filepath.Base(work) != "kubectl-v1.36.3" {
+			t.Errorf("build(%s, %s)", version, work)
+		}
+		return writeBins(out, "kubectl")
+	}
+	for range 2 {
+		bin, err := b.Build(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join(b.Root(), "1.36.3-kubectl", "bin"); bin != want {
+			t.Errorf("bin = %s, want %s", bin, want)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("built %d times, want once", calls)
+	}
+	final := filepath.Join(b.Root(), "1.36.3-kubectl")
+	if !(cache.Dir{Recipe: Recipe}).Complete(final, []string{"kubectl"}) ||
+		!cache.HasLines(filepath.Join(final, "versions.txt"), []string{"kubectl=1.36.3", "goarch=arm64"}) {
+		t.Errorf("%s is not a complete kubectl build", final)
+	}
+	// The node's own directory of that version is not made by it.
+	if _, err := os.Stat(filepath.Join(b.Root(), "1.36.3")); !os.IsNotExist(err) {
+		t.Errorf("the kubectl build made the node's directory: %v", err)
+	}
+}

@@ -95,27 +95,55 @@ func KubeWrapper(module, version string, f gomod.File) (gomod.Wrapper, error) {
 	return w, nil
 }
 
-func buildKubernetes(b *Builder, version, out, work string) error {
+// KubeModule is the wrapper module both Kubernetes builds (kube-node and
+// kubectl alone) are made in: one name, one go.mod, one set of flags, so the
+// second reuses the go build cache of the first and mostly links.
+const KubeModule = "kind-action.local/kube-build"
+
+// KubectlPackage is upstream's kubectl command, in the k8s.io/kubernetes module.
+const KubectlPackage = "k8s.io/kubernetes/cmd/kubectl"
+
+// KubectlComponent is kubectl alone (about 60 MB, not the 140 MB kube-node
+// whose kubectl link the node uses): what the job image holds per version.
+func KubectlComponent(rel table.Release) Component {
+	return Component{"kubectl", rel.Kube.Version, []string{"kubectl"}, buildKubectl}
+}
+
+// kubeBuild starts a Kubernetes build in work: the wrapper module's go.mod,
+// and the go build of pkgs with the release's version ldflags.
+func kubeBuild(b *Builder, version, work string, pkgs ...string) (goBuild, error) {
 	d, f, err := b.download("k8s.io/kubernetes@v" + version)
 	if err != nil {
-		return err
+		return goBuild{}, err
 	}
-	w, err := KubeWrapper("kind-action.local/kube-build", version, f)
+	w, err := KubeWrapper(KubeModule, version, f)
 	if err != nil {
-		return err
+		return goBuild{}, err
 	}
 	if err := writeWrapper(work, w); err != nil {
+		return goBuild{}, err
+	}
+	return kubeGoBuild(b.goEnv(false), work, version, d.Time, pkgs), nil
+}
+
+// kubeGoBuild is the go build of a Kubernetes package in a wrapper module:
+// every Kubernetes build's flags are these, whatever it builds.
+func kubeGoBuild(env []string, work, version, date string, pkgs []string) goBuild {
+	if date == "" {
+		date = "1970-01-01T00:00:00Z"
+	}
+	return goBuild{dir: work, env: env, ldflags: KubeLdflags(version, date), pkgs: pkgs}
+}
+
+func buildKubernetes(b *Builder, version, out, work string) error {
+	g, err := kubeBuild(b, version, work, "./kube-node")
+	if err != nil {
 		return err
 	}
 	if err := copyFile(filepath.Join(b.KubeDir, "kube-node", "main.go"),
 		filepath.Join(work, "kube-node", "main.go"), 0o644); err != nil {
 		return err
 	}
-	date := d.Time
-	if date == "" {
-		date = "1970-01-01T00:00:00Z"
-	}
-	g := goBuild{dir: work, env: b.goEnv(false), ldflags: KubeLdflags(version, date), pkgs: []string{"./kube-node"}}
 	if err := b.build(g, out); err != nil {
 		return err
 	}
@@ -125,6 +153,16 @@ func buildKubernetes(b *Builder, version, out, work string) error {
 		}
 	}
 	return nil
+}
+
+// buildKubectl builds upstream's cmd/kubectl, whose packages kube-node
+// imports too (kube-node's kubectl case is that main function).
+func buildKubectl(b *Builder, version, out, work string) error {
+	g, err := kubeBuild(b, version, work, KubectlPackage)
+	if err != nil {
+		return err
+	}
+	return b.build(g, out)
 }
 
 // etcdMain is the etcd server command: a two-line main around etcdmain.

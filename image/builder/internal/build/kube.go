@@ -16,20 +16,46 @@ import (
 type Set struct {
 	Release    table.Release
 	Components []Component
-	// Final is <root>/<version> or, without Kubernetes, <root>/<version>-components.
+	// Final is <root>/<version>, or <root>/<version>-<target> for a partial target.
 	Final string
+	// What names the set in progress lines.
+	What string
 }
 
-// NewSet lists the components of rel for this builder's target.
-func (b *Builder) NewSet(rel table.Release, componentsOnly bool) (Set, error) {
+// Target is what of a release a run builds.
+type Target string
+
+const (
+	// Node is every binary the node image needs (the `source` kube source).
+	Node Target = ""
+	// ComponentsOnly is everything but Kubernetes (the `release` source downloads it).
+	ComponentsOnly Target = "components"
+	// KubectlOnly is kubectl alone (the job image's, one per version).
+	KubectlOnly Target = "kubectl"
+)
+
+// NewSet lists the components of rel that target needs, for this builder's architecture.
+func (b *Builder) NewSet(rel table.Release, target Target) (Set, error) {
+	s := Set{Release: rel, Final: filepath.Join(b.Root(), rel.Kube.Version)}
+	if target != Node {
+		s.Final += "-" + string(target)
+	}
+	switch target {
+	case KubectlOnly:
+		s.Components, s.What = []Component{KubectlComponent(rel)}, "kubectl v"+rel.Kube.Version
+		return s, nil
+	case Node, ComponentsOnly:
+	default:
+		return Set{}, fmt.Errorf("unknown build target %q", target)
+	}
 	mainGo, err := os.ReadFile(filepath.Join(b.KubeDir, "coredns", "main.go"))
 	if err != nil {
 		return Set{}, err
 	}
-	s := Set{Release: rel, Components: Components(rel, CoreDNSFlavour(mainGo, CoreDNSOmitted), !componentsOnly)}
-	s.Final = filepath.Join(b.Root(), rel.Kube.Version)
-	if componentsOnly {
-		s.Final += "-components"
+	s.Components = Components(rel, CoreDNSFlavour(mainGo, CoreDNSOmitted), target == Node)
+	s.What = "kubernetes v" + rel.Kube.Version
+	if target == ComponentsOnly {
+		s.What = "components for v" + rel.Kube.Version
 	}
 	return s, nil
 }
@@ -60,10 +86,7 @@ func (b *Builder) current(s Set) bool {
 // Build returns the set's bin dir, building what the cache lacks. One build
 // at a time per cache: concurrent runs wait on its lock, then find it warm.
 func (b *Builder) Build(s Set) (string, error) {
-	what := "kubernetes v" + s.Release.Kube.Version
-	if filepath.Base(s.Final) != s.Release.Kube.Version {
-		what = "components for v" + s.Release.Kube.Version
-	}
+	what := s.What
 	bin := filepath.Join(s.Final, "bin")
 	if b.current(s) {
 		b.Log("%s (linux/%s): cached", what, b.Arch)
