@@ -1,5 +1,6 @@
 import type { DockerClient } from '../docker/client.js';
 import { abortError, BakeError, errorMessage } from '../errors.js';
+import { splitTag } from '../image/reference.js';
 import type { Logger } from '../logger.js';
 
 /** The entrypoint a baked node starts with (tini reaps and forwards signals). */
@@ -51,9 +52,7 @@ export async function commitNode(
   tag: string,
   meta: { k8sVersion: string; hash: string },
 ): Promise<void> {
-  const colon = tag.lastIndexOf(':');
-  const slash = tag.lastIndexOf('/');
-  const [repo, version] = colon > slash ? [tag.slice(0, colon), tag.slice(colon + 1)] : [tag, 'latest'];
+  const [repo, version] = splitTag(tag);
   await docker.commitContainer(id, {
     repo,
     tag: version,

@@ -17,6 +17,7 @@ import {
 import { LABEL } from '../labels.js';
 import type { Logger } from '../logger.js';
 import type { CustomizeOptions } from './customize.js';
+import { splitTag } from './reference.js';
 
 /** The hook files a run gives, by the name the node's agent runs them by (/kind/hooks/NAME). */
 export type HookFiles = Partial<Record<'before-cluster' | 'after-cluster', string>>;
@@ -148,10 +149,4 @@ export function customizeFailure(base: string, code: number, logText: string): B
 export function labelChange(labels: Record<string, string>): string {
   const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   return `LABEL ${pairs.join(' ')}`;
-}
-
-function splitTag(ref: string): [string, string] {
-  const colon = ref.lastIndexOf(':');
-  const slash = ref.lastIndexOf('/');
-  return colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
 }

@@ -35,3 +35,10 @@ export function validateImageRef(ref: string, field = 'image'): string {
 export function isRegistryHost(value: string): boolean {
   return value.length <= 261 && /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$/.test(value);
 }
+
+/** A reference's repository and tag (`latest` when it names none), as `docker commit` takes them. */
+export function splitTag(ref: string): [string, string] {
+  const colon = ref.lastIndexOf(':');
+  const slash = ref.lastIndexOf('/');
+  return colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
+}
